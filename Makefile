@@ -1,0 +1,41 @@
+# NumFree: `make run` serves the site and the worker; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test lint format extension clean
+
+$(VENV)/.run-installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.run-installed requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.run-installed
+	$(BIN)/python manage.py migrate --noinput
+	@echo
+	@echo "  NumFree is starting at http://127.0.0.1:$(PORT)/"
+	@echo "  Sign up at http://127.0.0.1:$(PORT)/signup/ - emails (the verification link) are printed in this console."
+	@echo "  Twilio and Stripe are simulated locally: nothing leaves this machine. Ctrl-C stops the web and worker processes."
+	@echo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port $(PORT)
+
+test: $(VENV)/.test-installed
+	$(BIN)/python -m pytest
+	@if [ -d extension/tests ]; then node --test extension/tests/; fi
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.test-installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var staticfiles build

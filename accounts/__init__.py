@@ -1,0 +1,1 @@
+"""Accounts: users (email login), sign-in families for the JWT API, sign-up and verification."""

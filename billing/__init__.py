@@ -1,0 +1,1 @@
+"""Billing: plans, Stripe subscriptions, Checkout and the Customer Portal."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class NumfreeConfig(AppConfig):
+    name = "numfree"
+    verbose_name = "NumFree"

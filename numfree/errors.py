@@ -1,0 +1,40 @@
+"""The closed list of error codes NumFree answers with, in the API and on pages.
+
+Every JSON error is {"code": ..., "message": ...} with a code from ERROR_CODES;
+docs/errors.md lists them. Apps add their codes here, in one place.
+"""
+
+from __future__ import annotations
+
+ERROR_CODES: dict[str, str] = {
+    # Generic
+    "invalid": "The request was not valid; see the message for what to fix.",
+    "parse_error": "The request body was not valid JSON.",
+    "not_found": "There is nothing here, or it is not yours.",
+    "method_not_allowed": "This URL does not accept that method.",
+    "unsupported_media_type": "Send JSON (Content-Type: application/json).",
+    "not_acceptable": "This endpoint only answers JSON.",
+    "permission_denied": "You may not do this.",
+    "rate_limited": "Too many requests; wait for Retry-After seconds.",
+    "service_unavailable": "A service NumFree depends on is down; try again shortly.",
+    "server_error": "Something went wrong on our side.",
+    # Authentication
+    "not_authenticated": "Sign in first: send an access token as 'Authorization: Bearer <token>'.",
+    "invalid_credentials": "Email or password is wrong.",
+    "email_unverified": "Confirm your email address first (see the email we sent you).",
+    "account_disabled": "This account is disabled.",
+    "token_invalid": "The token is malformed, has a bad signature or has expired.",
+    "token_expired": "The token has expired; refresh it.",
+    "token_revoked": "This sign-in was ended (logout, password change or a reused refresh token); sign in again.",
+    "refresh_race": "This refresh token was just used by another request; use the tokens that request got.",
+}
+
+
+class ServiceUnavailable(Exception):
+    """A backing service (cache, channel layer) did not answer."""
+
+
+def error_body(code: str, message: str | None = None) -> dict[str, str]:
+    if code not in ERROR_CODES:
+        raise ValueError(f"unknown error code {code!r}: add it to numfree/errors.py")
+    return {"code": code, "message": message or ERROR_CODES[code]}

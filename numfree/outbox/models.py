@@ -1,0 +1,1 @@
+"""The durable outbox: one row per job, written before a request answers."""

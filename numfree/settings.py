@@ -1,0 +1,379 @@
+"""NumFree settings: one file, configured only by environment variables.
+
+With nothing set this is the embedded mode (DEBUG=1): SQLite in WAL mode with
+secure_delete, in-memory channel layer, local-memory cache, console email and
+the local fakes of Twilio and Stripe. DEBUG=0 is production: it refuses to
+start while a required variable is missing, and nothing falls back to
+simulation. docs/configuration.md lists every variable.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from numfree.env import Env
+
+env = Env()
+BASE_DIR = Path(__file__).resolve().parent.parent
+TESTING = "pytest" in sys.modules or env.bool("NUMFREE_TESTING", False)
+
+DEBUG = env.bool("DEBUG", True)
+
+# Where the embedded mode keeps its SQLite file, private files (voicemail
+# audio, exports) and its generated secret key. Never served as static files.
+DATA_DIR = Path(env.str("NUMFREE_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+PRIVATE_FILES_DIR = DATA_DIR / "private"
+
+
+def _embedded_secret_key() -> str:
+    """A random key made once per checkout, so no two installs share one."""
+    path = DATA_DIR / "secret-key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY") or _embedded_secret_key()
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+    PUBLIC_URL = env.url("NUMFREE_PUBLIC_URL", "http://127.0.0.1:8000")
+else:
+    _missing = [name for name in ("SECRET_KEY", "ALLOWED_HOSTS", "NUMFREE_PUBLIC_URL") if not env.is_set(name)]
+    if _missing:
+        raise ImproperlyConfigured(
+            "Production mode (DEBUG=0) needs these environment variables: " + ", ".join(_missing)
+        )
+    SECRET_KEY = env.str("SECRET_KEY")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+    PUBLIC_URL = env.url("NUMFREE_PUBLIC_URL")
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS")
+
+_public = urlsplit(PUBLIC_URL)
+PUBLIC_ORIGIN = f"{_public.scheme}://{_public.netloc}"
+CSRF_TRUSTED_ORIGINS = [PUBLIC_ORIGIN]
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "channels",
+    "numfree",
+    "numfree.outbox",
+    "accounts",
+    "telephony",
+    "billing",
+    "signaling",
+    "privacy",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "numfree.middleware.ServiceErrorMiddleware",
+]
+
+ROOT_URLCONF = "numfree.urls"
+ASGI_APPLICATION = "numfree.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "numfree.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------
+# SQLite: WAL so readers never wait for the writer; secure_delete so erased
+# bytes (an SMS body on its way to email) do not linger in free pages; writes
+# take the lock up front (IMMEDIATE) so concurrent writers queue instead of
+# failing with "database is locked".
+if env.is_set("DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.parse(env.str("DATABASE_URL"), conn_max_age=0)}
+    if not DATABASES["default"].get("ENGINE"):
+        raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or sqlite:// URL")
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "numfree.sqlite3",
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                ),
+            },
+        }
+    }
+if env.is_set("NUMFREE_TEST_DB_NAME"):
+    # Lets two test runs share one PostgreSQL server without sharing a database.
+    DATABASES["default"]["TEST"] = {"NAME": env.str("NUMFREE_TEST_DB_NAME")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+# --- Cache, rate limits and the channel layer ----------------------------
+REDIS_URL = env.url("REDIS_URL", "", schemes=("redis", "rediss", "unix"))
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "numfree",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # socket_timeout=None: blocking reads must not time out
+            # (django/channels_redis#422).
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 10000}],
+                "prefix": "numfree",
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "numfree"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+SILENCED_SYSTEM_CHECKS = [
+    # django-ratelimit only knows django-redis and memcached; Django's own
+    # RedisCache increments atomically too. The local-memory cache is the
+    # embedded single-process mode, where it is the shared cache.
+    "django_ratelimit.W001",
+    "django_ratelimit.E003",
+]
+
+# --- Accounts and passwords ---------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+if TESTING:
+    # Same algorithm and prefix (bcrypt_sha256$), fewer rounds.
+    PASSWORD_HASHERS.insert(0, "accounts.hashers.FastBCryptSHA256PasswordHasher")
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/dashboard/"
+LOGOUT_REDIRECT_URL = "/"
+EMAIL_VERIFICATION_MAX_AGE = timedelta(days=env.int("NUMFREE_EMAIL_VERIFICATION_DAYS", 3, minimum=1))
+PASSWORD_RESET_TIMEOUT = env.int("NUMFREE_PASSWORD_RESET_SECONDS", 3600, minimum=60)
+
+# --- Cookies: only sessionid and csrftoken, ever ------------------------
+SESSION_COOKIE_NAME = "sessionid"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_AGE = env.int("NUMFREE_SESSION_DAYS", 14, minimum=1) * 86400
+CSRF_COOKIE_NAME = "csrftoken"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "numfree.views.csrf_failure"
+# Django's default message storage sets a "messages" cookie; keep them in the session.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+LANGUAGE_COOKIE_NAME = "django_language"  # never set: no language switcher
+
+# --- HTTPS (production) --------------------------------------------------
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", True)
+# Trust X-Forwarded-Proto only when told to: a proxy that does not overwrite
+# the header would let any client claim HTTPS.
+if env.is_set("NUMFREE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if env.str("NUMFREE_PROXY_SSL_HEADER") != "X-Forwarded-Proto: https":
+        raise ImproperlyConfigured('NUMFREE_PROXY_SSL_HEADER must be exactly "X-Forwarded-Proto: https"')
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# Number of reverse proxies in front of the web process that append to
+# X-Forwarded-For. 0: the client is REMOTE_ADDR and the header is ignored.
+NUMFREE_TRUSTED_PROXY_COUNT = env.int("NUMFREE_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
+
+# --- Content-Security-Policy (django-csp) --------------------------------
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "media-src": [SELF],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- Static files --------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = None if DEBUG else BASE_DIR / "staticfiles"  # DEBUG serves from the apps' static/ folders
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": PRIVATE_FILES_DIR}},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Email ---------------------------------------------------------------
+# Every email goes through the outbox (numfree/outbox): no request waits on SMTP.
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "NumFree <no-reply@numfree.com>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if env.is_set("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env.str("EMAIL_HOST")
+    EMAIL_PORT = env.int("EMAIL_PORT", 587, minimum=1, maximum=65535)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", True)
+    EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 20, minimum=1)
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    raise ImproperlyConfigured("Production mode (DEBUG=0) needs EMAIL_HOST (and EMAIL_HOST_USER/EMAIL_HOST_PASSWORD)")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", EMAIL_BACKEND)
+
+# --- Outbox and worker ---------------------------------------------------
+# Outbox payloads are encrypted with keys derived from these (never stored in
+# the database). Defaults to SECRET_KEY (and its fallbacks, for rotation).
+OUTBOX_KEYS = env.list("NUMFREE_OUTBOX_KEYS") or [SECRET_KEY, *SECRET_KEY_FALLBACKS]
+OUTBOX_LEASE_SECONDS = env.int("NUMFREE_OUTBOX_LEASE_SECONDS", 300, minimum=1)
+OUTBOX_MAX_ATTEMPTS = env.int("NUMFREE_OUTBOX_MAX_ATTEMPTS", 12, minimum=1)
+OUTBOX_BACKOFF_BASE_SECONDS = env.float("NUMFREE_OUTBOX_BACKOFF_BASE_SECONDS", 10.0, minimum=0)
+OUTBOX_BACKOFF_MAX_SECONDS = env.float("NUMFREE_OUTBOX_BACKOFF_MAX_SECONDS", 3600.0, minimum=0)
+WORKER_POLL_SECONDS = env.float("NUMFREE_WORKER_POLL_SECONDS", 1.0, minimum=0.01)
+
+# --- API (DRF + simplejwt) -----------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.api_auth.SignInJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "numfree.api_errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=5),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", 30, minimum=1)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY") or SECRET_KEY,
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+}
+JWT_REFRESH_REUSE_GRACE_SECONDS = env.int("JWT_REFRESH_REUSE_GRACE_SECONDS", 30, minimum=0, maximum=3600)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "NumFree API",
+    "DESCRIPTION": "The API used by the NumFree Caller extension. Errors are {code, message}; see docs/errors.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+
+# --- Rate limits (django-ratelimit; "N/s", "N/m", "N/h" or "N/d") --------
+def _rate(name: str, default: str) -> str:
+    value = env.str(name, default)
+    count, _, period = value.partition("/")
+    if not count.isdigit() or int(count) < 1 or period.lstrip("0123456789") not in {"s", "m", "h", "d"}:
+        raise ImproperlyConfigured(f"{name} must look like 10/m (a count per s, m, h or d); got {value!r}")
+    return value
+
+
+RATELIMIT_VIEW = "numfree.views.rate_limited"
+RATELIMIT_FAIL_OPEN = False
+RATE_LIMITS = {
+    "login_ip": _rate("NUMFREE_RATE_LOGIN_IP", "20/m"),
+    "login_account": _rate("NUMFREE_RATE_LOGIN_ACCOUNT", "5/m"),
+    "signup_ip": _rate("NUMFREE_RATE_SIGNUP_IP", "10/h"),
+    "password_reset_ip": _rate("NUMFREE_RATE_PASSWORD_RESET_IP", "10/h"),
+    "password_reset_account": _rate("NUMFREE_RATE_PASSWORD_RESET_ACCOUNT", "3/h"),
+    "token_ip": _rate("NUMFREE_RATE_TOKEN_IP", "20/m"),
+    "token_account": _rate("NUMFREE_RATE_TOKEN_ACCOUNT", "5/m"),
+    "refresh_ip": _rate("NUMFREE_RATE_REFRESH_IP", "60/m"),
+    "resend_verification_account": _rate("NUMFREE_RATE_RESEND_VERIFICATION", "5/h"),
+}
+
+# --- Numbers (Twilio) ----------------------------------------------------
+# Filled in by the numbers app: see docs/configuration.md.
+
+# --- Billing (Stripe) ----------------------------------------------------
+# Filled in by the billing app: see docs/configuration.md.
+
+# --- Signaling -----------------------------------------------------------
+# Chrome extension ids allowed as WebSocket Origins (chrome-extension://<id>).
+# The embedded default lists the dev build's id (its manifest key is fixed).
+NUMFREE_EXTENSION_IDS = env.list("NUMFREE_EXTENSION_IDS", ["gbmfgpkcbfhlfoocmbhfgnipnmhjkfmg"] if DEBUG else [])
+
+# --- Privacy -------------------------------------------------------------
+RETENTION_DAYS = env.int("NUMFREE_RETENTION_DAYS", 90, minimum=1)
+
+# --- Logging: no personal data (see numfree/logging.py) -------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"scrub": {"()": "numfree.logging.ScrubPersonalData"}},
+    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django logs every 4xx with its URL; URLs can carry signed tokens.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "ERROR"},
+    },
+}
+
+TIME_ZONE = "UTC"
+USE_TZ = True
+LANGUAGE_CODE = "en-us"
+USE_I18N = False

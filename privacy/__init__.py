@@ -1,0 +1,1 @@
+"""Privacy: policy pages, privacy center, data-subject requests, retention, usage data."""

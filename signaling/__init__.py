@@ -1,0 +1,1 @@
+"""Signaling: the WebSocket consumer, call state and presence for NumFree Caller."""

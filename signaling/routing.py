@@ -1,0 +1,5 @@
+"""WebSocket URL routes (the consumer arrives with the signaling issue)."""
+
+from __future__ import annotations
+
+websocket_urlpatterns: list = []

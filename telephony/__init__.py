@@ -1,0 +1,1 @@
+"""Numbers: the Twilio number, call and SMS logs, voicemail, forwarding."""

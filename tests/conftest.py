@@ -1,0 +1,114 @@
+"""Shared fixtures: alice, bob and charlie (owner / other user / anonymous), and
+the rule for tests that need PostgreSQL, Redis or Chromium: skipped with a
+printed reason on a bare machine, a failure when CI=true."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _missing(marker: str) -> str | None:
+    """Why a test with this marker cannot run here, or None when it can."""
+    if marker == "postgres":
+        if not settings.DATABASE_IS_POSTGRES:
+            return "needs DATABASE_URL=postgres://... (runs in .ci/run's PostgreSQL pass)"
+        return None  # an unreachable configured database fails loudly by itself
+    if marker == "redis":
+        if not settings.REDIS_URL:
+            return "needs REDIS_URL=redis://... (runs in .ci/run's Redis pass)"
+        if not _reachable(settings.REDIS_URL, 6379):
+            return f"REDIS_URL is set but Redis does not answer at {settings.REDIS_URL}"
+        return None
+    if marker == "browser":
+        if not shutil.which("chromium") and not os.path.exists("/usr/bin/chromium"):
+            return "needs Debian's chromium (apt-get install chromium)"
+        return None
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for marker in ("postgres", "redis", "browser"):
+            if item.get_closest_marker(marker) is None:
+                continue
+            reason = _missing(marker)
+            if reason is None:
+                continue
+            configured_elsewhere = marker in {"postgres", "redis"} and reason.startswith("needs ")
+            if IN_CI and not configured_elsewhere:
+                item.user_properties.append(("missing_service", reason))
+                item.add_marker(pytest.mark.usefixtures("_fail_in_ci"))
+            else:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture
+def _fail_in_ci(request: pytest.FixtureRequest) -> None:
+    reasons = [value for key, value in request.node.user_properties if key == "missing_service"]
+    pytest.fail(f"CI=true and a required service is missing: {'; '.join(reasons)}")
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    """Rate-limit counters live in the cache; each test starts from zero."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _private_files(tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": tmp_path / "private"}},
+    }
+    settings.PRIVATE_FILES_DIR = tmp_path / "private"
+
+
+PASSWORD = "correct horse battery staple 42"
+
+
+def make_user(email: str, *, verified: bool = True, name: str = "") -> object:
+    from accounts.models import User
+
+    return User.objects.create_user(email=email, password=PASSWORD, name=name, email_verified=verified)
+
+
+@pytest.fixture
+def alice(db):  # type: ignore[no-untyped-def]
+    return make_user("alice@example.com", name="Alice")
+
+
+@pytest.fixture
+def bob(db):  # type: ignore[no-untyped-def]
+    return make_user("bob@example.com", name="Bob")
+
+
+@pytest.fixture
+def unverified(db):  # type: ignore[no-untyped-def]
+    return make_user("carol@example.com", verified=False, name="Carol")
+
+
+@pytest.fixture
+def alice_client(client, alice):  # type: ignore[no-untyped-def]
+    client.force_login(alice)
+    return client
