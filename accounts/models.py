@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from numfree.card_numbers import FreeTextCharField
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -36,7 +38,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A NumFree account. The email is the login (unique, case-insensitive)."""
 
     email = models.EmailField("email address", max_length=254, unique=True)
-    name = models.CharField(max_length=150, blank=True)
+    name = FreeTextCharField(max_length=150, blank=True)
     email_verified = models.BooleanField(default=False)
     # An address the user asked to change to; it becomes `email` only once verified.
     pending_email = models.EmailField(max_length=254, blank=True)

@@ -9,6 +9,7 @@ simulation. docs/configuration.md lists every variable.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from datetime import timedelta
@@ -120,27 +121,30 @@ TEMPLATES = [
 # bytes (an SMS body on its way to email) do not linger in free pages; writes
 # take the lock up front (IMMEDIATE) so concurrent writers queue instead of
 # failing with "database is locked".
+_SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+}
 if env.is_set("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(env.str("DATABASE_URL"), conn_max_age=0)}
-    if not DATABASES["default"].get("ENGINE"):
-        raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or sqlite:// URL")
+    try:
+        DATABASES = {"default": dj_database_url.parse(env.str("DATABASE_URL"), conn_max_age=0)}
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
+    if DATABASES["default"]["ENGINE"] not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
+        raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or sqlite:/// URL")
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "numfree.sqlite3",
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-                ),
-            },
-        }
-    }
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "numfree.sqlite3"}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {**_SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 if env.is_set("NUMFREE_TEST_DB_NAME"):
     # Lets two test runs share one PostgreSQL server without sharing a database.
     DATABASES["default"]["TEST"] = {"NAME": env.str("NUMFREE_TEST_DB_NAME")}
+elif TESTING and DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not :memory:, so tests can start real worker and web processes
+    # on the same database; one per test run.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 

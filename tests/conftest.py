@@ -112,3 +112,22 @@ def unverified(db):  # type: ignore[no-untyped-def]
 def alice_client(client, alice):  # type: ignore[no-untyped-def]
     client.force_login(alice)
     return client
+
+
+@pytest.fixture
+def subprocess_env(transactional_db) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Environment for a worker or web process started by a test, on the test's database.
+
+    Use with @pytest.mark.django_db(transaction=True) so the process sees committed rows.
+    """
+    from django.db import connection
+
+    env = {key: value for key, value in os.environ.items() if key != "NUMFREE_TEST_DB_NAME"}
+    db = connection.settings_dict
+    if settings.DATABASE_IS_POSTGRES:
+        env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    env["NUMFREE_TESTING"] = "1"
+    env["SECRET_KEY"] = settings.SECRET_KEY
+    return env

@@ -1,0 +1,5 @@
+"""API URLs of accounts: tokens, logout, me."""
+
+from __future__ import annotations
+
+urlpatterns: list = []
