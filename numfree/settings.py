@@ -56,7 +56,7 @@ else:
         )
     SECRET_KEY = env.str("SECRET_KEY")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
-    PUBLIC_URL = env.url("NUMFREE_PUBLIC_URL")
+    PUBLIC_URL = env.url("NUMFREE_PUBLIC_URL", schemes=("https",))
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS")
 
 _public = urlsplit(PUBLIC_URL)
@@ -349,7 +349,29 @@ RATE_LIMITS = {
 }
 
 # --- Numbers (Twilio) ----------------------------------------------------
-# Filled in by the numbers app: see docs/configuration.md.
+# With no credentials in DEBUG (and always in tests) the same telephony code
+# runs against telephony/twilio_fake.py, a local fake of Twilio's REST API
+# plugged in below the official SDK. Production never falls back to it.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN")
+if not DEBUG and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
+    raise ImproperlyConfigured("Production mode (DEBUG=0) needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+TWILIO_FAKE = TESTING or not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)
+TWILIO_TIMEOUT_SECONDS = env.float("NUMFREE_TWILIO_TIMEOUT_SECONDS", 10.0, minimum=1)
+# Countries a number can be bought in (ISO codes Twilio's search accepts).
+NUMBER_COUNTRIES = env.list("NUMFREE_NUMBER_COUNTRIES", ["US", "CA"])
+# An SMS body that could not be emailed within this many hours is dropped and
+# the user is told a message could not be forwarded (docs/telephony.md).
+SMS_UNDELIVERABLE_HOURS = env.int("NUMFREE_SMS_UNDELIVERABLE_HOURS", 72, minimum=1, maximum=24 * 14)
+RING_SECONDS = env.int("NUMFREE_RING_SECONDS", 20, minimum=5, maximum=60)
+VOICEMAIL_MAX_SECONDS = env.int("NUMFREE_VOICEMAIL_MAX_SECONDS", 120, minimum=10, maximum=600)
+VOICEMAIL_DEFAULT_GREETING = "The person you are calling is not available. Please leave a message after the tone."
+RATE_LIMITS["number_search_account"] = _rate("NUMFREE_RATE_NUMBER_SEARCH", "30/m")
+RATE_LIMITS["number_buy_account"] = _rate("NUMFREE_RATE_NUMBER_BUY", "5/h")
+RATE_LIMITS["phone_code_account"] = _rate("NUMFREE_RATE_PHONE_CODE", "5/h")
+RATE_LIMITS["send_sms_account"] = _rate("NUMFREE_RATE_SEND_SMS", "30/h")
+RATE_LIMITS["simulate_account"] = _rate("NUMFREE_RATE_SIMULATE", "60/m")
+LOGS_PAGE_SIZE = 50
 
 # --- Billing (Stripe) ----------------------------------------------------
 # Filled in by the billing app: see docs/configuration.md.
