@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "numfree.middleware.ServiceErrorMiddleware",
+    "privacy.middleware.PrivacyMiddleware",
 ]
 
 ROOT_URLCONF = "numfree.urls"
@@ -374,7 +375,44 @@ RATE_LIMITS["simulate_account"] = _rate("NUMFREE_RATE_SIMULATE", "60/m")
 LOGS_PAGE_SIZE = 50
 
 # --- Billing (Stripe) ----------------------------------------------------
-# Filled in by the billing app: see docs/configuration.md.
+# With no key in DEBUG (and always in tests) the same billing code runs
+# against billing/fake_stripe/, a local fake of the Stripe endpoints NumFree
+# uses, plugged in below the official SDK (its HTTP client). Production never
+# falls back to it. docs/billing.md describes the flow.
+from hashlib import sha256 as _sha256  # noqa: E402
+
+_STRIPE_REQUIRED = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_MONTHLY", "STRIPE_PRICE_YEARLY")
+_stripe_missing = [name for name in _STRIPE_REQUIRED if not env.is_set(name)]
+if _stripe_missing and (not DEBUG or env.is_set("STRIPE_SECRET_KEY")):
+    raise ImproperlyConfigured(
+        ("Production mode (DEBUG=0)" if not DEBUG else "STRIPE_SECRET_KEY is set, so Stripe")
+        + " needs these environment variables: "
+        + ", ".join(_stripe_missing)
+    )
+STRIPE_FAKE = TESTING or bool(_stripe_missing)
+if STRIPE_FAKE:
+    STRIPE_SECRET_KEY = "sk_test_fake"
+    # Derived from SECRET_KEY so the web and worker processes share it.
+    STRIPE_WEBHOOK_SECRET = "whsec_fake_" + _sha256(b"fake-stripe:" + SECRET_KEY.encode()).hexdigest()[:32]
+    STRIPE_PRICE_MONTHLY = "price_fake_monthly"
+    STRIPE_PRICE_YEARLY = "price_fake_yearly"
+else:
+    STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY")
+    STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET")
+    STRIPE_PRICE_MONTHLY = env.str("STRIPE_PRICE_MONTHLY")
+    STRIPE_PRICE_YEARLY = env.str("STRIPE_PRICE_YEARLY")
+STRIPE_TIMEOUT_SECONDS = env.float("NUMFREE_STRIPE_TIMEOUT_SECONDS", 20.0, minimum=1)
+# What the pricing page shows next to each plan (Stripe's Price holds the real amount).
+BILLING_PLANS = {
+    "monthly": {"price": STRIPE_PRICE_MONTHLY, "label": env.str("NUMFREE_PLAN_MONTHLY_LABEL", "$5 a month")},
+    "yearly": {"price": STRIPE_PRICE_YEARLY, "label": env.str("NUMFREE_PLAN_YEARLY_LABEL", "$50 a year")},
+}
+# past_due keeps service this long; then (or at cancellation) service stops and
+# the number is held this long before it is released.
+BILLING_GRACE_DAYS = env.int("NUMFREE_BILLING_GRACE_DAYS", 7, minimum=0, maximum=60)
+BILLING_NUMBER_HOLD_DAYS = env.int("NUMFREE_NUMBER_HOLD_DAYS", 30, minimum=1, maximum=365)
+# A reminder of the release date goes out this many days before it.
+BILLING_RELEASE_REMINDER_DAYS = env.int("NUMFREE_NUMBER_RELEASE_REMINDER_DAYS", 3, minimum=1, maximum=30)
 
 # --- Signaling -----------------------------------------------------------
 # Chrome extension ids allowed as WebSocket Origins (chrome-extension://<id>).
@@ -382,7 +420,21 @@ LOGS_PAGE_SIZE = 50
 NUMFREE_EXTENSION_IDS = env.list("NUMFREE_EXTENSION_IDS", ["gbmfgpkcbfhlfoocmbhfgnipnmhjkfmg"] if DEBUG else [])
 
 # --- Privacy -------------------------------------------------------------
+# Call and SMS logs, voicemails and usage data older than this are deleted
+# (the policy page states this number).
 RETENTION_DAYS = env.int("NUMFREE_RETENTION_DAYS", 90, minimum=1)
+# Days to answer a data-subject request: GDPR one month, CCPA 45 days.
+PRIVACY_REQUEST_DUE_DAYS = {
+    "gdpr": env.int("NUMFREE_GDPR_DUE_DAYS", 30, minimum=1, maximum=30),
+    "ccpa": env.int("NUMFREE_CCPA_DUE_DAYS", 45, minimum=1, maximum=45),
+}
+PRIVACY_EXPORT_HOURS = env.int("NUMFREE_EXPORT_HOURS", 24, minimum=1, maximum=24)
+# How the policy page names the processors this deployment uses: the database
+# host (when it is not this machine) and the email provider that carries
+# forwarded SMS. Empty: named by their host name.
+PRIVACY_DATABASE_PROVIDER = env.str("NUMFREE_DATABASE_PROVIDER", "")
+PRIVACY_EMAIL_PROVIDER = env.str("NUMFREE_EMAIL_PROVIDER", "")
+PRIVACY_PURGE_BATCH_SIZE = env.int("NUMFREE_PURGE_BATCH_SIZE", 2000, minimum=100, maximum=50000)
 
 # --- Logging: no personal data (see numfree/logging.py) -------------------
 LOGGING = {
