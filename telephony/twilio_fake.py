@@ -1,0 +1,408 @@
+"""A local fake of the few Twilio REST endpoints NumFree uses, below the official SDK.
+
+It is the SDK's HTTP client in embedded mode (DEBUG=1 without credentials) and
+in tests, answering with JSON shaped like Twilio's documented responses. Its
+state lives in the database (FakeTwilioResource), so the web and worker
+processes see the same numbers, messages and recordings. It never keeps a
+message body.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from email.utils import format_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.utils import timezone
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+
+from telephony.models import FakeTwilioResource
+
+API = "https://api.twilio.com"
+_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-f]{32})/(?P<rest>.+)$")
+# Twilio holds a message it is still receiving or sending; deleting it then
+# fails with error 20009 until it reaches a final state.
+_IN_PROGRESS = {"accepted", "queued", "sending", "receiving"}
+_FINAL_AFTER = {"accepted": "sent", "queued": "sent", "sending": "sent", "receiving": "received"}
+
+
+def new_sid(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex
+
+
+def _rfc2822(when: Any = None) -> str:
+    return format_datetime(when or timezone.now(), usegmt=True)
+
+
+def silent_mp3(seconds: int = 1) -> bytes:
+    """MPEG-1 Layer III frames of silence (128 kbit/s, 44.1 kHz): a playable file."""
+    frame = b"\xff\xfb\x90\x64" + b"\x00" * 413
+    return frame * max(1, int(seconds * 38.28))
+
+
+def _error(status: int, code: int, message: str) -> Response:
+    body = {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
+    return Response(status, json.dumps(body))
+
+
+def _ok(data: dict[str, Any], status: int = 200) -> Response:
+    return Response(status, json.dumps(data))
+
+
+def _store(kind: str, sid: str, data: dict[str, Any], content: bytes = b"") -> FakeTwilioResource:
+    return FakeTwilioResource.objects.create(kind=kind, sid=sid, data=data, content=content)
+
+
+def _get(kind: str, sid: str) -> FakeTwilioResource | None:
+    return FakeTwilioResource.objects.filter(kind=kind, sid=sid).first()
+
+
+class FakeTwilioHttpClient(TwilioHttpClient):
+    """Answers the SDK's requests from the FakeTwilioResource table."""
+
+    def __init__(self, account_sid: str, auth_token: str) -> None:
+        super().__init__(pool_connections=False)
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.requests: list[tuple[str, str, dict[str, Any]]] = []
+
+    # --- the SDK's entry point --------------------------------------------
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        if auth != (self.account_sid, self.auth_token):
+            return _error(401, 20003, "Authentication Error - invalid username")
+        parts = urlsplit(url)
+        match = _PATH.match(parts.path)
+        if parts.netloc != "api.twilio.com" or not match:
+            return _error(404, 20404, f"The requested resource {parts.path} was not found")
+        if match["account"] != self.account_sid:
+            return _error(403, 20003, "Authenticate")
+        fields = {key: str(value) for key, value in (data or {}).items()}
+        query = {key: str(value) for key, value in (params or {}).items()}
+        self.requests.append((method.upper(), match["rest"], {k: v for k, v in fields.items() if k != "Body"}))
+        with transaction.atomic():
+            return self._route(method.upper(), match["rest"], query, fields)
+
+    def fetch_bytes(self, url: str, auth: tuple[str, str]) -> tuple[bytes, str]:
+        """Media and recording downloads (the SDK has no method for those)."""
+        from telephony.twilio_api import _error_for
+
+        if auth != (self.account_sid, self.auth_token):
+            raise _error_for(401, 20003, "media download failed")
+        match = _PATH.match(urlsplit(url).path)
+        rest = match["rest"] if match else ""
+        recording = re.fullmatch(r"Recordings/(RE[0-9a-f]{32})\.mp3", rest)
+        media = re.fullmatch(r"Messages/(MM[0-9a-f]{32})/Media/(ME[0-9a-f]{32})", rest)
+        if recording and (row := _get("recording", recording[1])):
+            return bytes(row.content), "audio/mpeg"
+        if media and (row := _get("media", media[2])):
+            return bytes(row.content), row.data["content_type"]
+        raise _error_for(404, 20404, "media download failed")
+
+    # --- routing -------------------------------------------------------------
+    def _route(self, method: str, rest: str, query: dict[str, str], fields: dict[str, str]) -> Response:
+        routes: list[tuple[str, str, Any]] = [
+            ("GET", r"AvailablePhoneNumbers/([A-Z]{2})/Local\.json", self._search),
+            ("POST", r"IncomingPhoneNumbers\.json", self._buy),
+            ("DELETE", r"IncomingPhoneNumbers/(PN[0-9a-f]{32})\.json", self._release),
+            ("POST", r"Messages\.json", self._send),
+            ("GET", r"Messages/(MM[0-9a-f]{32}|SM[0-9a-f]{32})/Media\.json", self._list_media),
+            ("DELETE", r"Messages/(MM[0-9a-f]{32}|SM[0-9a-f]{32})/Media/(ME[0-9a-f]{32})\.json", self._delete_media),
+            ("DELETE", r"Messages/(MM[0-9a-f]{32}|SM[0-9a-f]{32})\.json", self._delete_message),
+            ("GET", r"Recordings/(RE[0-9a-f]{32})\.json", self._fetch_recording),
+            ("DELETE", r"Recordings/(RE[0-9a-f]{32})\.json", self._delete_recording),
+        ]
+        for route_method, pattern, handler in routes:
+            match = re.fullmatch(pattern, rest)
+            if match and method == route_method:
+                return handler(*match.groups(), query=query, fields=fields)
+        return _error(404, 20404, f"The requested resource /2010-04-01/Accounts/{self.account_sid}/{rest} was not found")
+
+    def _uri(self, rest: str) -> str:
+        return f"/2010-04-01/Accounts/{self.account_sid}/{rest}"
+
+    # --- numbers -------------------------------------------------------------
+    def _search(self, country: str, *, query: dict[str, str], fields: dict[str, str]) -> Response:
+        area_code = query.get("AreaCode", "")
+        size = min(int(query.get("PageSize", "20")), 30)
+        prefix = "+1" if country in {"US", "CA"} else "+44"
+        owned = set(
+            FakeTwilioResource.objects.filter(kind="number").values_list("data__phone_number", flat=True).iterator()
+        )
+        found = []
+        # Area codes starting with 0 or 1 do not exist in North America: none found.
+        if re.fullmatch(r"[2-9]\d\d", area_code):
+            for line in range(1000, 1000 + size * 3, 3):
+                e164 = f"{prefix}{area_code}555{line:04d}"
+                if e164 in owned:
+                    continue
+                found.append(
+                    {
+                        "friendly_name": f"({area_code}) 555-{line:04d}",
+                        "phone_number": e164,
+                        "lata": "834",
+                        "rate_center": "SIMULATED",
+                        "latitude": None,
+                        "longitude": None,
+                        "locality": "Simulated City",
+                        "region": "ON" if country == "CA" else "CA",
+                        "postal_code": None,
+                        "iso_country": country,
+                        "address_requirements": "none",
+                        "beta": False,
+                        "capabilities": {"voice": True, "SMS": True, "MMS": True},
+                    }
+                )
+                if len(found) == size:
+                    break
+        uri = self._uri(f"AvailablePhoneNumbers/{country}/Local.json")
+        return _ok(
+            {
+                "available_phone_numbers": found,
+                "uri": uri,
+                "end": len(found) - 1,
+                "first_page_uri": uri,
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": size,
+                "previous_page_uri": None,
+                "start": 0,
+            }
+        )
+
+    def _buy(self, *, query: dict[str, str], fields: dict[str, str]) -> Response:
+        number = fields.get("PhoneNumber", "")
+        if not re.fullmatch(r"\+\d{8,15}", number):
+            return _error(400, 21421, "PhoneNumber is invalid")
+        if FakeTwilioResource.objects.filter(kind="number", data__phone_number=number).exists():
+            return _error(400, 21422, "PhoneNumber requested is not available")
+        sid = new_sid("PN")
+        now = _rfc2822()
+        data = {
+            "account_sid": self.account_sid,
+            "address_requirements": "none",
+            "address_sid": None,
+            "api_version": "2010-04-01",
+            "beta": False,
+            "capabilities": {"voice": True, "sms": True, "mms": True, "fax": False},
+            "date_created": now,
+            "date_updated": now,
+            "emergency_status": "Inactive",
+            "friendly_name": number,
+            "identity_sid": None,
+            "origin": "twilio",
+            "phone_number": number,
+            "sid": sid,
+            "sms_application_sid": "",
+            "sms_fallback_method": fields.get("SmsFallbackMethod", "POST"),
+            "sms_fallback_url": fields.get("SmsFallbackUrl", ""),
+            "sms_method": fields.get("SmsMethod", "POST"),
+            "sms_url": fields.get("SmsUrl", ""),
+            "status_callback": fields.get("StatusCallback", ""),
+            "status_callback_method": fields.get("StatusCallbackMethod", "POST"),
+            "trunk_sid": None,
+            "uri": self._uri(f"IncomingPhoneNumbers/{sid}.json"),
+            "voice_application_sid": None,
+            "voice_caller_id_lookup": False,
+            "voice_fallback_method": fields.get("VoiceFallbackMethod", "POST"),
+            "voice_fallback_url": fields.get("VoiceFallbackUrl", ""),
+            "voice_method": fields.get("VoiceMethod", "POST"),
+            "voice_url": fields.get("VoiceUrl", ""),
+            "status": "in-use",
+        }
+        _store("number", sid, data)
+        return _ok(data, 201)
+
+    def _release(self, sid: str, *, query: dict[str, str], fields: dict[str, str]) -> Response:
+        deleted, _ = FakeTwilioResource.objects.filter(kind="number", sid=sid).delete()
+        if not deleted:
+            return _error(404, 20404, f"The requested resource {self._uri(f'IncomingPhoneNumbers/{sid}.json')} was not found")
+        return Response(204, "")
+
+    # --- messages ------------------------------------------------------------
+    def _message_json(self, sid: str, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "account_sid": self.account_sid,
+            "api_version": "2010-04-01",
+            "body": data.get("body", ""),
+            "date_created": data["date_created"],
+            "date_sent": data.get("date_sent"),
+            "date_updated": data["date_created"],
+            "direction": data["direction"],
+            "error_code": None,
+            "error_message": None,
+            "from": data["from"],
+            "messaging_service_sid": None,
+            "num_media": str(data.get("num_media", 0)),
+            "num_segments": str(data.get("num_segments", 1)),
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": data["status"],
+            "subresource_uris": {"media": self._uri(f"Messages/{sid}/Media.json")},
+            "to": data["to"],
+            "uri": self._uri(f"Messages/{sid}.json"),
+        }
+
+    def _send(self, *, query: dict[str, str], fields: dict[str, str]) -> Response:
+        to, from_ = fields.get("To", ""), fields.get("From", "")
+        if not re.fullmatch(r"\+\d{8,15}", to):
+            return _error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+        if not FakeTwilioResource.objects.filter(kind="number", data__phone_number=from_).exists():
+            return _error(400, 21606, "The From phone number is not a valid, SMS-capable inbound phone number for your account.")
+        body = fields.get("Body", "")
+        if not body:
+            return _error(400, 21602, "Message body is required.")
+        sid = new_sid("SM")
+        data = {
+            "direction": "outbound-api",
+            "from": from_,
+            "to": to,
+            "status": "queued",
+            "num_segments": max(1, -(-len(body) // 153) if len(body) > 160 else 1),
+            "num_media": 0,
+            "date_created": _rfc2822(),
+            "status_callback": fields.get("StatusCallback", ""),
+        }
+        _store("message", sid, data)  # without the body: the fake keeps no content
+        return _ok(self._message_json(sid, {**data, "body": body}), 201)
+
+    def _list_media(self, message_sid: str, *, query: dict[str, str], fields: dict[str, str]) -> Response:
+        rows = FakeTwilioResource.objects.filter(kind="media", data__parent_sid=message_sid).order_by("id")
+        uri = self._uri(f"Messages/{message_sid}/Media.json")
+        media_list = [
+            {
+                "account_sid": self.account_sid,
+                "content_type": row.data["content_type"],
+                "date_created": row.data["date_created"],
+                "date_updated": row.data["date_created"],
+                "parent_sid": message_sid,
+                "sid": row.sid,
+                "uri": self._uri(f"Messages/{message_sid}/Media/{row.sid}.json"),
+            }
+            for row in rows
+        ]
+        return _ok(
+            {
+                "media_list": media_list,
+                "end": len(media_list) - 1,
+                "first_page_uri": uri,
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": 50,
+                "previous_page_uri": None,
+                "start": 0,
+                "uri": uri,
+            }
+        )
+
+    def _delete_media(self, message_sid: str, media_sid: str, *, query: dict[str, str], fields: dict[str, str]) -> Response:
+        deleted, _ = FakeTwilioResource.objects.filter(kind="media", sid=media_sid, data__parent_sid=message_sid).delete()
+        if not deleted:
+            return _error(404, 20404, "The requested resource was not found")
+        return Response(204, "")
+
+    def _delete_message(self, sid: str, *, query: dict[str, str], fields: dict[str, str]) -> Response:
+        row = FakeTwilioResource.objects.select_for_update().filter(kind="message", sid=sid).first()
+        if row is None:
+            return _error(404, 20404, f"The requested resource {self._uri(f'Messages/{sid}.json')} was not found")
+        if row.data["status"] in _IN_PROGRESS:
+            # Twilio finishes the message a moment later; the next attempt succeeds.
+            row.data["status"] = _FINAL_AFTER[row.data["status"]]
+            row.save(update_fields=["data"])
+            return _error(409, 20009, "Cannot delete message because delivery has not been completed.")
+        FakeTwilioResource.objects.filter(kind="media", data__parent_sid=sid).delete()
+        row.delete()
+        return Response(204, "")
+
+    # --- recordings ------------------------------------------------------
+    def _fetch_recording(self, sid: str, *, query: dict[str, str], fields: dict[str, str]) -> Response:
+        row = _get("recording", sid)
+        if row is None:
+            return _error(404, 20404, f"The requested resource {self._uri(f'Recordings/{sid}.json')} was not found")
+        data = row.data
+        return _ok(
+            {
+                "account_sid": self.account_sid,
+                "api_version": "2010-04-01",
+                "call_sid": data["call_sid"],
+                "conference_sid": None,
+                "channels": 1,
+                "date_created": data["date_created"],
+                "date_updated": data["date_created"],
+                "start_time": data["date_created"],
+                "duration": str(data["duration"]),
+                "price": None,
+                "price_unit": "USD",
+                "sid": sid,
+                "source": "RecordVerb",
+                "status": "completed",
+                "error_code": None,
+                "encryption_details": None,
+                "uri": self._uri(f"Recordings/{sid}.json"),
+                "subresource_uris": {
+                    "add_on_results": self._uri(f"Recordings/{sid}/AddOnResults.json"),
+                    "transcriptions": self._uri(f"Recordings/{sid}/Transcriptions.json"),
+                },
+                "media_url": f"{API}{self._uri(f'Recordings/{sid}')}",
+            }
+        )
+
+    def _delete_recording(self, sid: str, *, query: dict[str, str], fields: dict[str, str]) -> Response:
+        deleted, _ = FakeTwilioResource.objects.filter(kind="recording", sid=sid).delete()
+        if not deleted:
+            return _error(404, 20404, f"The requested resource {self._uri(f'Recordings/{sid}.json')} was not found")
+        return Response(204, "")
+
+
+# --- what "the phone network" does, for the simulation panel and tests -------
+def receive_message(account_sid: str, from_: str, to: str, media: list[tuple[bytes, str]] | None = None) -> tuple[str, list[str]]:
+    """Twilio received a text for one of our numbers: returns (MessageSid, media URLs).
+
+    The message stays "receiving" until its first delete attempt, like a real
+    one whose processing has not finished yet.
+    """
+    sid = new_sid("MM" if media else "SM")
+    now = _rfc2822()
+    _store(
+        "message",
+        sid,
+        {"direction": "inbound", "from": from_, "to": to, "status": "receiving", "date_created": now, "num_media": len(media or [])},
+    )
+    urls = []
+    for content, content_type in media or []:
+        media_sid = new_sid("ME")
+        _store("media", media_sid, {"parent_sid": sid, "content_type": content_type, "date_created": now}, content)
+        urls.append(f"{API}/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media/{media_sid}")
+    return sid, urls
+
+
+def record_voicemail(account_sid: str, call_sid: str, seconds: int) -> tuple[str, str]:
+    """Twilio finished a <Record>: returns (RecordingSid, RecordingUrl)."""
+    sid = new_sid("RE")
+    _store(
+        "recording",
+        sid,
+        {"call_sid": call_sid, "duration": seconds, "date_created": _rfc2822()},
+        silent_mp3(seconds),
+    )
+    return sid, f"{API}/2010-04-01/Accounts/{account_sid}/Recordings/{sid}"
+
+
+def exists(kind: str, sid: str) -> bool:
+    return FakeTwilioResource.objects.filter(kind=kind, sid=sid).exists()
+
