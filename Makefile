@@ -37,5 +37,8 @@ format: $(VENV)/.test-installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+extension:
+	node extension/build.mjs build/extension-dev
+
 clean:
 	rm -rf $(VENV) var staticfiles build

@@ -417,7 +417,7 @@ BILLING_RELEASE_REMINDER_DAYS = env.int("NUMFREE_NUMBER_RELEASE_REMINDER_DAYS", 
 # --- Signaling -----------------------------------------------------------
 # Chrome extension ids allowed as WebSocket Origins (chrome-extension://<id>).
 # The embedded default lists the dev build's id (its manifest key is fixed).
-NUMFREE_EXTENSION_IDS = env.list("NUMFREE_EXTENSION_IDS", ["gbmfgpkcbfhlfoocmbhfgnipnmhjkfmg"] if DEBUG else [])
+NUMFREE_EXTENSION_IDS = env.list("NUMFREE_EXTENSION_IDS", ["lcfnpmfgjjhjcpnhpinojcpgakoaaonk"] if DEBUG else [])
 
 # --- Privacy -------------------------------------------------------------
 # Call and SMS logs, voicemails and usage data older than this are deleted

@@ -1,0 +1,155 @@
+/** NumFree Caller's service worker: sign-in, the signaling socket, incoming calls and call
+ * windows. Chrome may stop it at any moment, so everything that matters is in chrome.storage
+ * and the top level reconnects whenever it starts (popup opened, notification clicked,
+ * browser started, a call window's port). */
+
+import { SERVER_URL, signalingUrl } from "./config.js";
+import { createCallPorts } from "./lib/callports.js";
+import { deviceId, randomId } from "./lib/device.js";
+import { ApiProblem } from "./lib/http.js";
+import { callKey, createIncomingCalls } from "./lib/incoming.js";
+import { createFrameRouter, createMessageRouter } from "./lib/routing.js";
+import { serialQueue } from "./lib/serial.js";
+import { createSignaling } from "./lib/signaling.js";
+import { createTokenStore } from "./lib/tokens.js";
+
+const local = chrome.storage.local;
+const session = chrome.storage.session;
+const CONNECTION_KEY = "connection";
+
+const tokens = createTokenStore({ storage: local, serverUrl: SERVER_URL, onSignedOut: () => afterSignOut() });
+
+const signaling = createSignaling({
+  url: signalingUrl(SERVER_URL),
+  tokens,
+  deviceId: () => deviceId(local),
+  onFrame: (frame) => frames.push(frame),
+  onState: (status) => connectionChanged(status),
+});
+
+const callPorts = createCallPorts({
+  sendFrame: (frame) => signaling.send(frame),
+  onCallEnded: (callId) => markEnded(callId),
+});
+
+const incoming = createIncomingCalls({
+  session,
+  notifications: chrome.notifications,
+  openCallWindow,
+  sendFrame: (frame) => signaling.send(frame),
+  iconUrl: chrome.runtime.getURL("icons/icon-128.png"),
+});
+
+const routeFrame = createFrameRouter({ session, incoming, callPorts });
+const frames = serialQueue(routeFrame);
+
+async function connectionChanged(status) {
+  await session.set({ [CONNECTION_KEY]: status });
+  if (status.state === "open") callPorts.flush();
+  callPorts.broadcast({ type: "signaling", state: status.state });
+}
+
+async function afterSignOut() {
+  signaling.stop("signed_out");
+  const ringing = await incoming.ringing();
+  for (const callId of Object.keys(ringing)) await incoming.stopRinging(callId, { forget: true });
+  await session.clear();
+}
+
+async function openCallWindow(callId) {
+  const url = chrome.runtime.getURL(`call/call.html?call_id=${encodeURIComponent(callId)}`);
+  const created = await chrome.windows.create({ url, type: "popup", width: 380, height: 560, focused: true });
+  const record = (await session.get(callKey(callId)))[callKey(callId)] || {};
+  await session.set({ [callKey(callId)]: { ...record, window_id: created.id } });
+}
+
+async function markEnded(callId) {
+  const record = (await session.get(callKey(callId)))[callKey(callId)];
+  if (record) await session.set({ [callKey(callId)]: { ...record, ended: true } });
+}
+
+/** A closed call window hangs up its call (unless the call had already ended). */
+async function windowClosed(windowId) {
+  const all = await session.get(null);
+  for (const [key, record] of Object.entries(all)) {
+    if (!key.startsWith("call:") || record.window_id !== windowId) continue;
+    if (!record.ended) signaling.send({ type: "call.hangup", call_id: record.call_id, reason: "user_hangup" });
+    await session.remove(key);
+  }
+}
+
+/** Reconnects when signed in, unless a close code told us to wait for the user. */
+async function wake() {
+  await incoming.pruneExpired();
+  const status = (await session.get(CONNECTION_KEY))[CONNECTION_KEY];
+  if (status?.state === "stopped") return;
+  if (await tokens.read()) await signaling.start();
+}
+
+const dispatch = createMessageRouter({
+  async "auth.signIn"({ email, password }) {
+    const auth = await tokens.signIn(String(email || ""), String(password || ""));
+    await session.remove(CONNECTION_KEY);
+    await signaling.restart();
+    return { email: auth.email };
+  },
+  async "auth.signOut"() {
+    await tokens.signOut();
+    return {};
+  },
+  async "popup.opened"() {
+    await wake();
+    return { state: signaling.state };
+  },
+  async "signaling.reconnect"() {
+    await signaling.restart();
+    return { state: signaling.state };
+  },
+  async "call.start"({ to }) {
+    if (signaling.state !== "open") {
+      throw new ApiProblem("not_connected", "Not connected to NumFree yet; wait a moment and try again.");
+    }
+    const callId = randomId(16);
+    await session.set({ [callKey(callId)]: { call_id: callId, role: "caller", peer: String(to) } });
+    await openCallWindow(callId);
+    return { call_id: callId };
+  },
+  "call.accept": ({ call_id }) => incoming.accept(call_id),
+  "call.decline": ({ call_id }) => incoming.decline(call_id),
+});
+
+chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
+  if (sender.id !== chrome.runtime.id) return false;
+  dispatch(message, sender).then(sendResponse);
+  return true;
+});
+
+chrome.runtime.onConnect.addListener((port) => {
+  if (port.name === "call" && port.sender?.id === chrome.runtime.id) {
+    callPorts.attach(port);
+    wake();
+  }
+});
+
+chrome.notifications.onButtonClicked.addListener((id, index) => {
+  incoming.onNotificationButton(id, index).catch(() => chrome.notifications.clear(id));
+});
+
+chrome.notifications.onClicked.addListener(() => {
+  // Opening the popup shows the same Accept/Decline buttons (Chrome 127+ allows this here).
+  chrome.action.openPopup?.().catch(() => {});
+});
+
+chrome.windows.onRemoved.addListener((windowId) => {
+  windowClosed(windowId);
+});
+
+// A part that signs out on its own (the popup seeing a revoked sign-in) clears `auth`.
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area === "local" && changes.auth && !changes.auth.newValue && signaling.state !== "signed_out") afterSignOut();
+});
+
+chrome.runtime.onStartup.addListener(() => wake());
+chrome.runtime.onInstalled.addListener(() => wake());
+
+wake();

@@ -1,0 +1,275 @@
+/** The popup: sign-in, contacts with presence, requests, calls, incoming calls and the
+ * "what this extension accesses" screen. Accept/Decline go to the service worker, which
+ * runs the same code for the notification's buttons. */
+
+import { SERVER_URL } from "../config.js";
+import { createApi } from "../lib/api.js";
+import { friendlyMessage } from "../lib/http.js";
+import { RINGING_KEY } from "../lib/incoming.js";
+import { PRESENCE_KEY } from "../lib/routing.js";
+import { AUTH_KEY, NOTICE_KEY, createTokenStore } from "../lib/tokens.js";
+
+const tokens = createTokenStore({ storage: chrome.storage.local, serverUrl: SERVER_URL });
+const api = createApi({ tokens, serverUrl: SERVER_URL });
+const $ = (id) => document.getElementById(id);
+
+const CONNECTION_TEXT = {
+  idle: "Offline",
+  connecting: "Connecting…",
+  refreshing: "Connecting…",
+  open: "Online",
+  waiting: "Reconnecting…",
+  stopped: "Disconnected",
+  signed_out: "Signed out",
+};
+
+let contacts = [];
+let presence = {};
+let view = "main";
+
+async function ask(type, data = {}) {
+  const answer = await chrome.runtime.sendMessage({ type, ...data });
+  if (!answer?.ok) throw answer?.error || { code: "error", message: "The extension did not answer." };
+  return answer;
+}
+
+function el(tag, { text, className, attrs = {} } = {}, children = []) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function button(text, className, onClick) {
+  const node = el("button", { text, className, attrs: { type: "button" } });
+  node.addEventListener("click", async () => {
+    node.disabled = true;
+    try {
+      await onClick();
+    } catch (problem) {
+      showError(problem);
+    } finally {
+      node.disabled = false;
+    }
+  });
+  return node;
+}
+
+function showError(problem) {
+  const box = $("error");
+  box.textContent = problem ? friendlyMessage(problem) : "";
+  box.hidden = !problem;
+}
+
+function show(which) {
+  view = which;
+  for (const id of ["signed-out", "signed-in", "access"]) $(id).hidden = id !== which;
+}
+
+async function render() {
+  const stored = await chrome.storage.local.get([AUTH_KEY, NOTICE_KEY]);
+  if (view === "access") return;
+  if (!stored[AUTH_KEY]) {
+    show("signed-out");
+    const notice = stored[NOTICE_KEY];
+    $("notice").textContent = notice?.message || "";
+    $("notice").hidden = !notice;
+    return;
+  }
+  show("signed-in");
+  $("me").textContent = stored[AUTH_KEY].email;
+  const session = await chrome.storage.session.get(["connection", PRESENCE_KEY, RINGING_KEY]);
+  renderConnection(session.connection);
+  presence = session[PRESENCE_KEY] || {};
+  renderRinging(session[RINGING_KEY] || {});
+  await Promise.all([loadContacts(), loadCalls()]);
+}
+
+function renderConnection(status) {
+  const state = status?.state || "idle";
+  $("connection").textContent = status?.message && state !== "open" ? status.message : CONNECTION_TEXT[state] || state;
+  $("connection").dataset.state = state;
+  $("reconnect").hidden = state !== "stopped";
+  for (const call of document.querySelectorAll("button.call")) call.disabled = state !== "open";
+}
+
+function renderRinging(ringing) {
+  const list = $("incoming-list");
+  list.replaceChildren();
+  const now = Date.now();
+  for (const entry of Object.values(ringing)) {
+    if (entry.expires_at <= now) continue;
+    list.append(
+      el("li", { attrs: { "data-call-id": entry.call_id } }, [
+        el("span", { className: "who", text: `${entry.from} is calling` }),
+        button("Accept", "accept", async () => {
+          await ask("call.accept", { call_id: entry.call_id });
+          window.close();
+        }),
+        button("Decline", "decline danger", () => ask("call.decline", { call_id: entry.call_id })),
+      ]),
+    );
+  }
+  $("incoming").hidden = list.children.length === 0;
+}
+
+async function loadContacts() {
+  try {
+    contacts = await api.contacts();
+  } catch (problem) {
+    showError(problem);
+    return;
+  }
+  renderContacts();
+}
+
+function renderContacts() {
+  const mutual = contacts.filter((c) => c.status === "mutual");
+  const online = $("connection").dataset.state === "open";
+  $("contacts").replaceChildren(
+    ...mutual.map((contact) => {
+      const isOnline = Boolean(presence[contact.email]);
+      return el("li", { attrs: { "data-email": contact.email, "data-online": String(isOnline) } }, [
+        el("span", { className: `dot${isOnline ? " online" : ""}`, attrs: { title: isOnline ? "online" : "offline" } }),
+        el("span", { className: "who", text: contact.email }),
+        Object.assign(
+          button("Call", "call", () => ask("call.start", { to: contact.email })),
+          { disabled: !online },
+        ),
+        button("Remove", "secondary", async () => {
+          await api.removeContact(contact.id);
+          await loadContacts();
+        }),
+      ]);
+    }),
+  );
+  $("contacts-empty").hidden = mutual.length > 0;
+  const pending = contacts.filter((c) => c.status !== "mutual");
+  $("requests").replaceChildren(
+    ...pending.map((contact) =>
+      el("li", { attrs: { "data-email": contact.email, "data-status": contact.status } }, [
+        el("span", { className: "who", text: contact.status === "incoming" ? `${contact.email} wants to add you` : `${contact.email} (asked)` }),
+        ...(contact.status === "incoming"
+          ? [
+              button("Accept", "accept-contact", async () => {
+                await api.acceptContact(contact.id);
+                await loadContacts();
+              }),
+              button("Decline", "decline-contact secondary", async () => {
+                await api.removeContact(contact.id);
+                await loadContacts();
+              }),
+            ]
+          : [
+              button("Withdraw", "secondary", async () => {
+                await api.removeContact(contact.id);
+                await loadContacts();
+              }),
+            ]),
+      ]),
+    ),
+  );
+  $("requests-section").hidden = pending.length === 0;
+}
+
+function callItem(call) {
+  const when = new Date(call.started_at);
+  const arrow = call.direction === "in" ? "←" : "→";
+  const detail = call.missed ? "missed" : call.duration_s ? `${Math.floor(call.duration_s / 60)}:${String(call.duration_s % 60).padStart(2, "0")}` : call.end_reason || "";
+  return el("li", { className: call.missed ? "missed" : "", attrs: { "data-call-id": String(call.id) } }, [
+    el("span", { className: "who", text: `${arrow} ${call.peer || "unknown"}` }),
+    el("span", { className: "muted", text: `${when.toLocaleString()} ${detail}` }),
+  ]);
+}
+
+async function loadCalls() {
+  let page;
+  try {
+    page = await api.calls();
+  } catch (problem) {
+    showError(problem);
+    return;
+  }
+  const calls = page?.results || [];
+  const missed = calls.filter((c) => c.missed);
+  $("missed").replaceChildren(...missed.slice(0, 10).map(callItem));
+  $("missed-empty").hidden = missed.length > 0;
+  $("recent").replaceChildren(...calls.slice(0, 20).map(callItem));
+  $("recent-empty").hidden = calls.length > 0;
+}
+
+$("sign-in").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const error = $("sign-in-error");
+  error.hidden = true;
+  form.querySelector("button").disabled = true;
+  try {
+    await ask("auth.signIn", { email: form.email.value, password: form.password.value });
+    form.reset();
+    await render();
+  } catch (problem) {
+    error.textContent = problem.message;
+    error.dataset.code = problem.code;
+    error.hidden = false;
+  } finally {
+    form.querySelector("button").disabled = false;
+  }
+});
+
+$("add-contact").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  try {
+    await api.addContact(form.email.value.trim());
+    form.reset();
+    showError(null);
+    await loadContacts();
+  } catch (problem) {
+    showError(problem);
+  }
+});
+
+$("sign-out").addEventListener("click", async () => {
+  await ask("auth.signOut");
+  await render();
+});
+
+$("reconnect").addEventListener("click", () => ask("signaling.reconnect").catch(showError));
+
+for (const link of document.querySelectorAll(".show-access")) {
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    show("access");
+  });
+}
+$("access-host").textContent = new URL(SERVER_URL).host;
+$("access-back").addEventListener("click", () => {
+  view = "main";
+  render();
+});
+
+let contactsReload = null;
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area === "local" && (changes[AUTH_KEY] || changes[NOTICE_KEY])) {
+    render();
+    return;
+  }
+  if (area !== "session" || view !== "main") return;
+  if (changes.connection) renderConnection(changes.connection.newValue);
+  if (changes[RINGING_KEY]) renderRinging(changes[RINGING_KEY].newValue || {});
+  if (changes[PRESENCE_KEY]) {
+    presence = changes[PRESENCE_KEY].newValue || {};
+    renderContacts();
+    // A presence snapshot also follows every contact change: reload the list shortly.
+    clearTimeout(contactsReload);
+    contactsReload = setTimeout(loadContacts, 300);
+  }
+  if (changes.connection?.newValue?.state === "open") loadCalls();
+});
+
+// Opening the popup wakes a stopped service worker, which reconnects.
+ask("popup.opened").catch(() => {});
+render();
