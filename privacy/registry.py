@@ -54,8 +54,8 @@ CATEGORIES = {
 class ModelDeclaration:
     personal: bool
     keyed_by: tuple[str, ...] = ()
-    # The field path from a row to its user (e.g. "user", "number__owner"); "" when
-    # the row is not linked to one account. Used to find what staff opened.
+    # The field path from a row to its user's id (e.g. "user", "number__owner"); ""
+    # when no field leads there (a session). Used to find whose data staff opened.
     user_field: str = ""
     reason: str = ""
 
@@ -65,8 +65,6 @@ def holds(*keyed_by: str, user_field: str = "", reason: str = "") -> ModelDeclar
     unknown = set(keyed_by) - set(KEYS)
     if not keyed_by or unknown:
         raise ValueError(f"keyed_by must be some of {KEYS}, got {keyed_by!r}")
-    if "user" in keyed_by and not user_field:
-        raise ValueError("a model keyed by user must name its user_field")
     return ModelDeclaration(personal=True, keyed_by=tuple(keyed_by), user_field=user_field, reason=reason)
 
 

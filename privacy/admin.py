@@ -1,0 +1,136 @@
+"""Admin: data-subject requests with their deadlines, policy versions, the staff access log, visits per day."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from privacy import charts, subject_requests, usage
+from privacy.models import DataSubjectRequest, PageView, PolicyVersion, StaffAccess
+
+
+class DeadlineFilter(admin.SimpleListFilter):
+    title = "deadline"
+    parameter_name = "deadline"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("overdue", "Overdue"), ("soon", "Due within 7 days")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        now = timezone.now()
+        if self.value() == "overdue":
+            return queryset.open().filter(due_at__lt=now, extended_due_at__isnull=True) | queryset.open().filter(
+                extended_due_at__lt=now
+            )
+        if self.value() == "soon":
+            return queryset.due_within(subject_requests.DUE_SOON_DAYS)
+        return queryset
+
+
+@admin.register(DataSubjectRequest)
+class DataSubjectRequestAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "kind", "source", "requester", "received_at", "deadline_badge", "status")
+    list_filter = ("status", DeadlineFilter, "kind", "source", "regulation")
+    search_fields = ("requester_email", "requester_name")
+    readonly_fields = ("requester_email_hmac", "user")
+    fieldsets = [
+        (None, {"fields": ("kind", "regulation", "source", "status", "fulfilled_at")}),
+        ("Requester", {"fields": ("user", "requester_name", "requester_email", "requester_email_hmac", "identity_verification")}),
+        ("Request", {"fields": ("details",)}),
+        ("Deadline", {"fields": ("received_at", "due_at", "extended_due_at", "extension_reason")}),
+    ]
+
+    class Media:
+        css = {"all": ["privacy/admin.css"]}
+
+    @admin.display(description="requester")
+    def requester(self, obj: DataSubjectRequest) -> str:
+        return obj.requester_email or ("deleted account" if obj.requester_email_hmac else "")
+
+    @admin.display(description="due", ordering="due_at")
+    def deadline_badge(self, obj: DataSubjectRequest) -> str:
+        urgency = subject_requests.urgency(obj)
+        label = f"{obj.deadline:%Y-%m-%d}" + (" (extended)" if obj.extended_due_at else "")
+        if not urgency:
+            return label
+        return format_html('<span class="dsr-{}">{}{}</span>', urgency, label, " overdue" if urgency == "overdue" else "")
+
+    def save_model(self, request: HttpRequest, obj: DataSubjectRequest, form: Any, change: bool) -> None:
+        if obj.extended_due_at and not obj.extension_reason:
+            obj.extension_reason = "(no reason given)"
+        if obj.status == DataSubjectRequest.FULFILLED and not obj.fulfilled_at:
+            obj.fulfilled_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(PolicyVersion)
+class PolicyVersionAdmin(admin.ModelAdmin):
+    list_display = ("version", "effective_date", "dismissals_count")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).annotate(n=Count("dismissals"))
+
+    @admin.display(description="notices dismissed")
+    def dismissals_count(self, obj: PolicyVersion) -> int:
+        return obj.n
+
+
+@admin.register(StaffAccess)
+class StaffAccessAdmin(admin.ModelAdmin):
+    """The access log: superusers only, read-only."""
+
+    list_display = ("accessed_at", "staff_label", "subject", "what")
+    list_filter = ("accessed_at",)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PageView)
+class PageViewAdmin(admin.ModelAdmin):
+    """Staff see aggregates only: visits per day, never individual rows."""
+
+    class Media:
+        css = {"all": ["privacy/admin.css"]}
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_staff and obj is None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        days = usage.visits_per_day(30)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Visits per day (last 30 days)",
+            "opts": self.model._meta,
+            "chart": charts.visits_svg(days),
+            "total": sum(count for _day, count in days),
+            "media": self.media,
+        }
+        return TemplateResponse(request, "privacy/admin/visits.html", context)

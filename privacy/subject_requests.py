@@ -1,0 +1,108 @@
+"""Data-subject requests: recording them, their deadlines, and the daily digest to staff."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from privacy.models import DataSubjectRequest
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+DUE_SOON_DAYS = 7
+
+
+def email_hmac(email: str) -> str:
+    """What stays of a requester's email once their account is gone: enough to match a later request."""
+    return salted_hmac("numfree.privacy.requester", email.strip().lower()).hexdigest()
+
+
+def record_from_center(user: User, kind: str, details: str = "", *, status: str = "") -> DataSubjectRequest:
+    return DataSubjectRequest.objects.create(
+        kind=kind,
+        source=DataSubjectRequest.CENTER,
+        user=user,
+        requester_name=user.name,
+        requester_email=user.email,
+        identity_verification="Signed in to the account",
+        details=details,
+        status=status or DataSubjectRequest.RECEIVED,
+    )
+
+
+def mark_fulfilled(request: DataSubjectRequest) -> None:
+    request.status = DataSubjectRequest.FULFILLED
+    request.fulfilled_at = timezone.now()
+    request.save(update_fields=["status", "fulfilled_at"])
+
+
+def keep_only_hmac(user_id: int, email: str) -> int:
+    """Reduce the requests of a deleted account to an HMAC of the email and their dates."""
+    return DataSubjectRequest.objects.filter(pk__in=_ids_of(user_id, email)).update(
+        user=None,
+        requester_name="",
+        requester_email="",
+        requester_email_hmac=email_hmac(email),
+        identity_verification="",
+        details="",
+        extension_reason="",
+    )
+
+
+def _ids_of(user_id: int, email: str) -> list[int]:
+    by_user = DataSubjectRequest.objects.filter(user_id=user_id).values_list("pk", flat=True)
+    by_email = DataSubjectRequest.objects.filter(requester_email__iexact=email).values_list("pk", flat=True)
+    return [*by_user, *by_email]
+
+
+def urgency(request: DataSubjectRequest, now: datetime | None = None) -> str:
+    """"overdue", "due-soon" (within 7 days) or "" for the admin's highlighting."""
+    if not request.is_open:
+        return ""
+    now = now or timezone.now()
+    if request.deadline < now:
+        return "overdue"
+    if request.deadline <= now + timedelta(days=DUE_SOON_DAYS):
+        return "due-soon"
+    return ""
+
+
+def digest(now: datetime | None = None) -> list[DataSubjectRequest]:
+    """Open requests that are overdue or due within a week, most urgent first."""
+    now = now or timezone.now()
+    open_requests = DataSubjectRequest.objects.open()
+    return sorted(
+        (r for r in open_requests if urgency(r, now)),
+        key=lambda r: r.deadline,
+    )
+
+
+def send_digest(now: datetime | None = None) -> int:
+    """Email every active staff member the requests that need attention; returns how many emails."""
+    from numfree.mail import queue_email
+
+    due = digest(now)
+    if not due:
+        return 0
+    staff = get_user_model()._default_manager.filter(is_staff=True, is_active=True)
+    context = {
+        "overdue": [r for r in due if urgency(r, now) == "overdue"],
+        "due_soon": [r for r in due if urgency(r, now) == "due-soon"],
+        "admin_url": settings.PUBLIC_URL.rstrip("/") + "/admin/privacy/datasubjectrequest/",
+    }
+    sent = 0
+    for member in staff:
+        queue_email(
+            to=member.email,
+            subject=f"Privacy requests: {len(context['overdue'])} overdue, {len(context['due_soon'])} due this week",
+            template="privacy/email/request_digest.txt",
+            context=context,
+        )
+        sent += 1
+    return sent
