@@ -27,6 +27,11 @@ ERROR_CODES: dict[str, str] = {
     "token_expired": "The token has expired; refresh it.",
     "token_revoked": "This sign-in was ended (logout, password change or a reused refresh token); sign in again.",
     "refresh_race": "This refresh token was just used by another request; use the tokens that request got.",
+    # Billing
+    "stripe_signature_invalid": "The Stripe-Signature header does not verify for this body, or is more than 5 minutes old.",
+    "plan_unknown": "There is no such plan.",
+    "already_subscribed": "You already have a subscription; manage it from the billing page.",
+    "not_subscribed": "You have no subscription to manage yet.",
 }
 
 

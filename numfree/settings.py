@@ -112,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "numfree.context_processors.site",
+                "billing.context_processors.billing_notice",
             ],
         },
     },
