@@ -23,15 +23,37 @@ ERROR_CODES: dict[str, str] = {
     "invalid_credentials": "Email or password is wrong.",
     "email_unverified": "Confirm your email address first (see the email we sent you).",
     "account_disabled": "This account is disabled.",
-    "token_invalid": "The token is malformed, has a bad signature or has expired.",
+    "token_invalid": "The token is malformed, has a bad signature or is the wrong kind of token.",
     "token_expired": "The token has expired; refresh it.",
     "token_revoked": "This sign-in was ended (logout, password change or a reused refresh token); sign in again.",
     "refresh_race": "This refresh token was just used by another request; use the tokens that request got.",
+    # Numbers and telephony
+    "signature_invalid": "The X-Twilio-Signature header is missing or does not match this request.",
+    "plan_required": "Holding a number needs an active plan.",
+    "number_limit": "This account already holds a number; release it first.",
+    "number_unavailable": "That number was just taken; search again and pick another.",
+    "no_number": "Get a NumFree number first.",
+    "telephony_unavailable": "The phone network provider did not answer or refused; try again shortly.",
+    "phone_code_invalid": "That code is wrong or has expired; ask for a new one.",
     # Billing
     "stripe_signature_invalid": "The Stripe-Signature header does not verify for this body, or is more than 5 minutes old.",
     "plan_unknown": "There is no such plan.",
     "already_subscribed": "You already have a subscription; manage it from the billing page.",
     "not_subscribed": "You have no subscription to manage yet.",
+    # Signaling (WebSocket frames; see docs/signaling.md)
+    "invalid_json": "A frame must be one JSON object (text, not binary).",
+    "invalid_frame": "The frame does not match the schema; the message names the field.",
+    "unknown_type": "There is no frame of that type.",
+    "already_authenticated": "This socket is already authenticated.",
+    "not_a_contact": "You can only call your mutual contacts.",
+    "unknown_call": "There is no such call of yours.",
+    "call_exists": "That call_id is already in use; pick a new random one.",
+    "already_answered": "The call was already answered.",
+    "invalid_state": "The call is not in a state where this frame applies.",
+    "too_many_candidates": "At most 200 candidates are held for a call before it is answered.",
+    "not_delivered": "The frame could not be delivered to the other party; it was not relayed.",
+    "too_many_devices": "At most 5 devices can be connected at once.",
+    "replaced": "A newer connection with the same device_id replaced this one.",
 }
 
 

@@ -168,7 +168,10 @@ def search_numbers(country: str, area_code: str, limit: int = 10) -> list[Availa
         found = client().available_phone_numbers(country).local.list(area_code=area_code, limit=limit)
     return [
         AvailableNumber(
-            e164=item.phone_number, friendly_name=item.friendly_name, locality=item.locality or "", region=item.region or ""
+            e164=item.phone_number,
+            friendly_name=item.friendly_name,
+            locality=item.locality or "",
+            region=item.region or "",
         )
         for item in found
     ]

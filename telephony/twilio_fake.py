@@ -46,7 +46,12 @@ def silent_mp3(seconds: int = 1) -> bytes:
 
 
 def _error(status: int, code: int, message: str) -> Response:
-    body = {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
+    body = {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
     return Response(status, json.dumps(body))
 
 
@@ -130,7 +135,9 @@ class FakeTwilioHttpClient(TwilioHttpClient):
             match = re.fullmatch(pattern, rest)
             if match and method == route_method:
                 return handler(*match.groups(), query=query, fields=fields)
-        return _error(404, 20404, f"The requested resource /2010-04-01/Accounts/{self.account_sid}/{rest} was not found")
+        return _error(
+            404, 20404, f"The requested resource /2010-04-01/Accounts/{self.account_sid}/{rest} was not found"
+        )
 
     def _uri(self, rest: str) -> str:
         return f"/2010-04-01/Accounts/{self.account_sid}/{rest}"
@@ -230,7 +237,9 @@ class FakeTwilioHttpClient(TwilioHttpClient):
     def _release(self, sid: str, *, query: dict[str, str], fields: dict[str, str]) -> Response:
         deleted, _ = FakeTwilioResource.objects.filter(kind="number", sid=sid).delete()
         if not deleted:
-            return _error(404, 20404, f"The requested resource {self._uri(f'IncomingPhoneNumbers/{sid}.json')} was not found")
+            return _error(
+                404, 20404, f"The requested resource {self._uri(f'IncomingPhoneNumbers/{sid}.json')} was not found"
+            )
         return Response(204, "")
 
     # --- messages ------------------------------------------------------------
@@ -263,7 +272,9 @@ class FakeTwilioHttpClient(TwilioHttpClient):
         if not re.fullmatch(r"\+\d{8,15}", to):
             return _error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
         if not FakeTwilioResource.objects.filter(kind="number", data__phone_number=from_).exists():
-            return _error(400, 21606, "The From phone number is not a valid, SMS-capable inbound phone number for your account.")
+            return _error(
+                400, 21606, "The From phone number is not a valid, SMS-capable inbound phone number for your account."
+            )
         body = fields.get("Body", "")
         if not body:
             return _error(400, 21602, "Message body is required.")
@@ -310,8 +321,12 @@ class FakeTwilioHttpClient(TwilioHttpClient):
             }
         )
 
-    def _delete_media(self, message_sid: str, media_sid: str, *, query: dict[str, str], fields: dict[str, str]) -> Response:
-        deleted, _ = FakeTwilioResource.objects.filter(kind="media", sid=media_sid, data__parent_sid=message_sid).delete()
+    def _delete_media(
+        self, message_sid: str, media_sid: str, *, query: dict[str, str], fields: dict[str, str]
+    ) -> Response:
+        deleted, _ = FakeTwilioResource.objects.filter(
+            kind="media", sid=media_sid, data__parent_sid=message_sid
+        ).delete()
         if not deleted:
             return _error(404, 20404, "The requested resource was not found")
         return Response(204, "")
@@ -370,7 +385,9 @@ class FakeTwilioHttpClient(TwilioHttpClient):
 
 
 # --- what "the phone network" does, for the simulation panel and tests -------
-def receive_message(account_sid: str, from_: str, to: str, media: list[tuple[bytes, str]] | None = None) -> tuple[str, list[str]]:
+def receive_message(
+    account_sid: str, from_: str, to: str, media: list[tuple[bytes, str]] | None = None
+) -> tuple[str, list[str]]:
     """Twilio received a text for one of our numbers: returns (MessageSid, media URLs).
 
     The message stays "receiving" until its first delete attempt, like a real
@@ -381,7 +398,14 @@ def receive_message(account_sid: str, from_: str, to: str, media: list[tuple[byt
     _store(
         "message",
         sid,
-        {"direction": "inbound", "from": from_, "to": to, "status": "receiving", "date_created": now, "num_media": len(media or [])},
+        {
+            "direction": "inbound",
+            "from": from_,
+            "to": to,
+            "status": "receiving",
+            "date_created": now,
+            "num_media": len(media or []),
+        },
     )
     urls = []
     for content, content_type in media or []:
@@ -405,4 +429,3 @@ def record_voicemail(account_sid: str, call_sid: str, seconds: int) -> tuple[str
 
 def exists(kind: str, sid: str) -> bool:
     return FakeTwilioResource.objects.filter(kind=kind, sid=sid).exists()
-

@@ -49,7 +49,9 @@ def test_releasing_a_number_removes_it_and_releasing_twice_is_harmless() -> None
 
 
 def test_deleting_a_message_still_in_progress_fails_retryably_then_succeeds() -> None:
-    sid, urls = twilio_fake.receive_message(twilio_api.account_sid(), "+14155550100", "+14155551000", [(b"GIF89a", "image/gif")])
+    sid, _urls = twilio_fake.receive_message(
+        twilio_api.account_sid(), "+14155550100", "+14155551000", [(b"GIF89a", "image/gif")]
+    )
     with pytest.raises(twilio_api.NotYetDeletable) as error:
         twilio_api.delete_message(sid)
     assert error.value.code == 20009
@@ -60,7 +62,9 @@ def test_deleting_a_message_still_in_progress_fails_retryably_then_succeeds() ->
 
 
 def test_mms_media_downloads_through_the_seam() -> None:
-    _sid, urls = twilio_fake.receive_message(twilio_api.account_sid(), "+14155550100", "+14155551000", [(b"GIF89a-1", "image/gif")])
+    _sid, urls = twilio_fake.receive_message(
+        twilio_api.account_sid(), "+14155550100", "+14155551000", [(b"GIF89a-1", "image/gif")]
+    )
     assert twilio_api.fetch_media(urls[0]) == (b"GIF89a-1", "image/gif")
 
 

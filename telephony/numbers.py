@@ -1,0 +1,97 @@
+"""Getting, holding and releasing a NumFree number (one per account for now)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from billing.entitlements import can_hold_number
+from telephony import twilio_api
+from telephony.models import PhoneNumber
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+logger = logging.getLogger(__name__)
+MAX_NUMBERS_PER_ACCOUNT = 1
+
+
+class NumberError(Exception):
+    """A reason the user can read and the error code that goes with it."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def current_number(user: User) -> str | None:
+    """The user's NumFree number in E.164, or None."""
+    return PhoneNumber.objects.filter(user=user).order_by("bought_at").values_list("e164", flat=True).first()
+
+
+def _check_may_hold(user: User) -> None:
+    if not user.email_verified:
+        raise NumberError("email_unverified", "Confirm your email address before getting a number.")
+    if not can_hold_number(user):
+        raise NumberError("plan_required", "Getting a number needs an active plan.")
+
+
+def search(user: User, country: str, area_code: str) -> list[twilio_api.AvailableNumber]:
+    _check_may_hold(user)
+    if country not in settings.NUMBER_COUNTRIES:
+        raise NumberError("invalid", f"Numbers are available in: {', '.join(settings.NUMBER_COUNTRIES)}.")
+    if not re.fullmatch(r"\d{3}", area_code):
+        raise NumberError("invalid", "An area code is three digits.")
+    try:
+        return twilio_api.search_numbers(country, area_code)
+    except twilio_api.TelephonyError as exc:
+        raise NumberError("telephony_unavailable", str(exc)) from None
+
+
+def buy(user: User, e164: str, country: str) -> PhoneNumber:
+    """Buy a number for the user, webhooks pointing at us."""
+    _check_may_hold(user)
+    if PhoneNumber.objects.filter(user=user).count() >= MAX_NUMBERS_PER_ACCOUNT:
+        raise NumberError("number_limit", "You already have a number; release it first to get another.")
+    if not re.fullmatch(r"\+\d{8,15}", e164) or country not in settings.NUMBER_COUNTRIES:
+        raise NumberError("invalid", "Pick a number from the search results.")
+    try:
+        bought = twilio_api.buy_number(e164)
+    except twilio_api.NumberUnavailable:
+        raise NumberError("number_unavailable", "Someone else just took that number; pick another.") from None
+    except twilio_api.TelephonyError as exc:
+        raise NumberError("telephony_unavailable", str(exc)) from None
+    try:
+        with transaction.atomic():
+            number = PhoneNumber.objects.create(user=user, e164=bought.e164, twilio_sid=bought.sid, country=country)
+    except IntegrityError:
+        # A double submit bought a second number: give it straight back.
+        twilio_api.release_number(bought.sid)
+        raise NumberError("number_limit", "You already have a number.") from None
+    logger.info("number bought for user %s", user.pk)
+    return number
+
+
+def release_number(user: User) -> int:
+    """Release every number the user holds, at Twilio and here; returns how many.
+
+    Billing calls it when a plan ends and privacy when an account is erased.
+    """
+    released = 0
+    for number in PhoneNumber.objects.filter(user=user):
+        twilio_api.release_number(number.twilio_sid)
+        number.delete()
+        released += 1
+    if released:
+        logger.info("numbers released for user %s: %d", user.pk, released)
+    return released
+
+
+def owner_of(e164: str) -> PhoneNumber | None:
+    """The number row a webhook's To (or From) names, with its user."""
+    return PhoneNumber.objects.select_related("user").filter(e164=e164).first()

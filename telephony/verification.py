@@ -1,0 +1,90 @@
+"""Verifying where calls and texts are forwarded: a link for an email, an SMS code for a phone."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core import signing
+from django.urls import reverse
+from django.utils import timezone
+
+from numfree.mail import queue_email
+from telephony import twilio_api
+from telephony.models import Forwarding
+from telephony.numbers import current_number
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+EMAIL_SALT = "telephony.forwarding-email"
+CODE_LIFETIME = timedelta(minutes=15)
+MAX_CODE_ATTEMPTS = 5
+
+
+def forwarding_of(user: User) -> Forwarding:
+    forwarding, _ = Forwarding.objects.get_or_create(user=user)
+    return forwarding
+
+
+def request_email(user: User, email: str) -> None:
+    """Remember the address and send it a link; texts keep going to the account email until it is used."""
+    forwarding = forwarding_of(user)
+    forwarding.email, forwarding.email_verified = email, False
+    forwarding.save(update_fields=["email", "email_verified"])
+    token = signing.dumps({"u": user.pk, "e": email}, salt=EMAIL_SALT)
+    link = settings.PUBLIC_URL.rstrip("/") + reverse("telephony:verify-email", args=[token])
+    queue_email(
+        to=email,
+        subject="Confirm where NumFree forwards your texts",
+        template="telephony/email/verify_forwarding.txt",
+        context={"link": link},
+    )
+
+
+def confirm_email(user: User, token: str) -> bool:
+    try:
+        data = signing.loads(token, salt=EMAIL_SALT, max_age=settings.EMAIL_VERIFICATION_MAX_AGE)
+    except signing.BadSignature:
+        return False
+    forwarding = forwarding_of(user)
+    if data.get("u") != user.pk or data.get("e") != forwarding.email:
+        return False
+    forwarding.email_verified = True
+    forwarding.save(update_fields=["email_verified"])
+    return True
+
+
+def request_phone(user: User, phone: str) -> None:
+    """Text a six-digit code to the phone from the user's number (raises TelephonyError)."""
+    our_number = current_number(user)
+    if our_number is None:
+        raise twilio_api.TelephonyError("Get a NumFree number first: the code is texted from it.")
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    twilio_api.send_sms(our_number, phone, f"Your NumFree code is {code}. It expires in 15 minutes.")
+    forwarding = forwarding_of(user)
+    forwarding.phone, forwarding.phone_verified = phone, False
+    forwarding.phone_code_hash = make_password(code)
+    forwarding.phone_code_sent_at = timezone.now()
+    forwarding.phone_code_attempts = 0
+    forwarding.save()
+
+
+def confirm_phone(user: User, code: str) -> bool:
+    forwarding = forwarding_of(user)
+    sent_at = forwarding.phone_code_sent_at
+    if not forwarding.phone_code_hash or sent_at is None or timezone.now() - sent_at > CODE_LIFETIME:
+        return False
+    if forwarding.phone_code_attempts >= MAX_CODE_ATTEMPTS:
+        return False
+    forwarding.phone_code_attempts += 1
+    if not check_password(code, forwarding.phone_code_hash):
+        forwarding.save(update_fields=["phone_code_attempts"])
+        return False
+    forwarding.phone_verified = True
+    forwarding.phone_code_hash = ""
+    forwarding.save(update_fields=["phone_verified", "phone_code_hash", "phone_code_attempts"])
+    return True
