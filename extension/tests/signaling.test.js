@@ -1,0 +1,179 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { closePolicy, MAX_DELAY_MS, reconnectDelay } from "../lib/backoff.js";
+import { createSignaling, PING_INTERVAL_MS } from "../lib/signaling.js";
+import { fakeClock, fakeWebSocketClass, settle } from "./fakes.js";
+
+function setup({ accessToken } = {}) {
+  const clock = fakeClock();
+  const { FakeWebSocket, sockets } = fakeWebSocketClass();
+  const states = [];
+  const frames = [];
+  const refreshes = [];
+  const tokens = {
+    accessToken:
+      accessToken ||
+      (async ({ forceRefresh = false } = {}) => {
+        if (forceRefresh) refreshes.push(true);
+        return `token-${refreshes.length}`;
+      }),
+  };
+  const signaling = createSignaling({
+    url: "wss://numfree.com/ws/signaling/",
+    tokens,
+    deviceId: async () => "ext-device-1",
+    onFrame: (frame) => frames.push(frame),
+    onState: (status) => states.push(status),
+    WebSocketImpl: FakeWebSocket,
+    timers: clock,
+    random: () => 0.5,
+  });
+  return { clock, sockets, states, frames, refreshes, signaling };
+}
+
+async function connected(t) {
+  await t.signaling.start();
+  const ws = t.sockets.at(-1);
+  ws.open();
+  ws.receive({ type: "auth.ok", email: "alice@example.com" });
+  return ws;
+}
+
+test("the first frame authenticates with the token and the install's device id, never in the URL", async () => {
+  const t = setup();
+  const ws = await connected(t);
+  assert.equal(ws.url, "wss://numfree.com/ws/signaling/");
+  assert.deepEqual(ws.sent[0], { type: "auth", token: "token-0", device_id: "ext-device-1", id: "auth" });
+  assert.equal(t.signaling.state, "open");
+  assert.equal(t.frames[0].type, "auth.ok");
+});
+
+test("a ping goes out every 20 seconds while connected", async () => {
+  const t = setup();
+  const ws = await connected(t);
+  await t.clock.advance(PING_INTERVAL_MS);
+  assert.equal(ws.sent.at(-1).type, "ping");
+  ws.receive({ type: "pong", id: ws.sent.at(-1).id });
+  await t.clock.advance(PING_INTERVAL_MS);
+  assert.equal(ws.sent.filter((f) => f.type === "ping").length, 2);
+  assert.equal(ws.closed, null);
+});
+
+test("an unanswered ping closes the socket and reconnects", async () => {
+  const t = setup();
+  const ws = await connected(t);
+  await t.clock.advance(2 * PING_INTERVAL_MS);
+  assert.equal(ws.closed, 4000);
+  assert.equal(t.signaling.state, "waiting");
+  await t.clock.advance(MAX_DELAY_MS);
+  assert.equal(t.sockets.length, 2);
+});
+
+test("no auth.ok within the deadline closes and retries", async () => {
+  const t = setup();
+  await t.signaling.start();
+  t.sockets[0].open();
+  await t.clock.advance(10_000);
+  assert.equal(t.sockets[0].closed, 4000);
+  assert.equal(t.signaling.state, "waiting");
+});
+
+test("reconnect delays grow exponentially with jitter and are capped", () => {
+  assert.equal(reconnectDelay(0, { random: () => 0 }), 500);
+  assert.equal(reconnectDelay(0, { random: () => 1 }), 1000);
+  assert.equal(reconnectDelay(3, { random: () => 0.5 }), 6000);
+  assert.equal(reconnectDelay(20, { random: () => 1 }), MAX_DELAY_MS);
+  const spread = new Set(Array.from({ length: 20 }, () => reconnectDelay(4)));
+  assert.ok(spread.size > 1, "jitter spreads clients out");
+});
+
+test("dropped connections back off longer each time and reset after success", async () => {
+  const t = setup();
+  const ws = await connected(t);
+  ws.serverClose(1006);
+  const delays = [];
+  for (let i = 0; i < 4; i++) {
+    delays.push(t.states.at(-1).retryInMs);
+    await t.clock.advance(t.states.at(-1).retryInMs);
+    t.sockets.at(-1).serverClose(1006);
+  }
+  assert.deepEqual(delays, [750, 1500, 3000, 6000]);
+  await t.clock.advance(t.states.at(-1).retryInMs);
+  t.sockets.at(-1).open();
+  t.sockets.at(-1).receive({ type: "auth.ok", email: "a" });
+  assert.equal(t.signaling.attempt, 0);
+});
+
+for (const code of [4403, 4408, 4409]) {
+  test(`close code ${code} stops for good with a message`, async () => {
+    const t = setup();
+    const ws = await connected(t);
+    ws.serverClose(code);
+    await t.clock.advance(10 * MAX_DELAY_MS);
+    assert.equal(t.sockets.length, 1);
+    assert.equal(t.signaling.state, "stopped");
+    assert.equal(t.states.at(-1).code, code);
+    assert.ok(t.states.at(-1).message.length > 10);
+  });
+}
+
+test("close code 4401 refreshes the token once and reconnects right away", async () => {
+  const t = setup();
+  const ws = await connected(t);
+  ws.serverClose(4401);
+  await settle();
+  assert.equal(t.refreshes.length, 1);
+  assert.equal(t.sockets.length, 2);
+  t.sockets[1].open();
+  assert.equal(t.sockets[1].sent[0].token, "token-1");
+  t.sockets[1].serverClose(4401);
+  await settle();
+  await t.clock.advance(10 * MAX_DELAY_MS);
+  assert.equal(t.refreshes.length, 1, "only one refresh-and-retry");
+  assert.equal(t.sockets.length, 2);
+  assert.equal(t.signaling.state, "stopped");
+});
+
+test("a revoked sign-in during the 4401 retry ends in signed_out, not a reconnect loop", async () => {
+  let calls = 0;
+  const t = setup({
+    accessToken: async () => {
+      calls += 1;
+      if (calls > 1) throw Object.assign(new Error("revoked"), { code: "token_revoked" });
+      return "token";
+    },
+  });
+  const ws = await connected(t);
+  ws.serverClose(4401);
+  await settle();
+  await t.clock.advance(10 * MAX_DELAY_MS);
+  assert.equal(t.signaling.state, "signed_out");
+  assert.equal(t.sockets.length, 1);
+});
+
+test("rate limiting (4429) waits at least ten seconds", async () => {
+  const t = setup();
+  const ws = await connected(t);
+  ws.serverClose(4429);
+  assert.ok(t.states.at(-1).retryInMs >= 10_000);
+  assert.equal(closePolicy(4429).action, "backoff");
+});
+
+test("the user's reconnect clears a stop", async () => {
+  const t = setup();
+  const ws = await connected(t);
+  ws.serverClose(4409);
+  assert.equal(t.signaling.state, "stopped");
+  await t.signaling.restart();
+  assert.equal(t.sockets.length, 2);
+});
+
+test("frames are sent only on an authenticated socket", async () => {
+  const t = setup();
+  await t.signaling.start();
+  t.sockets[0].open();
+  assert.equal(t.signaling.send({ type: "call.hangup", call_id: "abcdefgh" }), false);
+  t.sockets[0].receive({ type: "auth.ok", email: "a" });
+  assert.equal(t.signaling.send({ type: "call.hangup", call_id: "abcdefgh" }), true);
+});
