@@ -1,0 +1,97 @@
+"""After deletion and a drained worker, no table, raw database file or log line holds a trace of the user."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test import Client
+
+from tests.conftest import PASSWORD, make_user
+
+EMAIL = "erin.trace@example.org"
+NUMBER = "+15557654321"
+PEER = "+15550001111"
+
+
+def _seed_everything(erin, bob, staff) -> None:
+    """Rows in every app that exists, the way the product would write them."""
+    from django.contrib.admin.models import CHANGE, LogEntry
+
+    from privacy.models import DataSubjectRequest, Objection, PageView, StaffAccess
+    from telephony.models import CallLog, PhoneNumber, SmsLog, Voicemail
+
+    PhoneNumber.objects.create(user=erin, e164=NUMBER, twilio_sid="PN" + "a" * 32, country="US")
+    CallLog.objects.create(user=erin, kind="phone", direction="in", external_id="CA" + "b" * 32, peer_number=PEER)
+    CallLog.objects.create(user=erin, kind="app", direction="out", external_id="call-erin-bob", peer_user=bob)
+    CallLog.objects.create(user=bob, kind="app", direction="in", external_id="call-erin-bob", peer_user=erin)
+    SmsLog.objects.create(user=erin, direction="in", message_sid="SM" + "c" * 32, peer_number=PEER, our_number=NUMBER, status="forwarded")
+    voicemail = Voicemail(user=erin, recording_sid="RE" + "d" * 32, call_sid="CA" + "b" * 32, peer_number=PEER)
+    voicemail.audio.save("erin.mp3", ContentFile(b"ID3 erin's voicemail"), save=True)
+    PageView.objects.create(user=erin, ip="198.51.100.23", browser="Firefox", path="/dashboard/")
+    Objection.objects.create(user=erin, kind="usage_analytics", objected=False)
+    StaffAccess.objects.create(staff=staff, staff_label=staff.email, subject=erin, what="User (change page)")
+    DataSubjectRequest.objects.create(kind="access", source="email", requester_email=EMAIL, requester_name="Erin Trace")
+    LogEntry.objects.log_actions(user_id=staff.pk, queryset=[erin], action_flag=CHANGE, change_message="x", single_object=True)
+
+
+def _rows_mentioning(user_id: int) -> list[str]:
+    found = []
+    user_table = get_user_model()._meta.db_table
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - table names come from the database itself
+            columns = [c[0] for c in cursor.description]
+            for row in cursor.fetchall():
+                text = " ".join(str(value) for value in row)
+                if EMAIL in text.lower() or NUMBER in text or "Erin Trace" in text:
+                    found.append(f"{table}: {text[:120]}")
+            relations = connection.introspection.get_relations(cursor, table)
+            for column, (_target_column, target_table) in relations.items():
+                if target_table == user_table:
+                    cursor.execute(f'SELECT COUNT(*) FROM "{table}" WHERE "{column}" = %s', [user_id])  # noqa: S608
+                    if cursor.fetchone()[0]:
+                        found.append(f"{table}.{column} = {user_id}")
+            if table == user_table and "id" in columns:
+                cursor.execute(f'SELECT COUNT(*) FROM "{table}" WHERE id = %s', [user_id])  # noqa: S608
+                if cursor.fetchone()[0]:
+                    found.append(f"{table} still has the account")
+    return found
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_trace_of_a_deleted_user_remains_in_tables_files_or_logs(drain, caplog, settings):
+    caplog.set_level(logging.DEBUG)
+    erin = make_user(EMAIL, name="Erin Trace")
+    bob = make_user("bob@example.com")
+    staff = make_user("support@numfree.com")
+    staff.is_staff = True
+    staff.save()
+    _seed_everything(erin, bob, staff)
+    assert _rows_mentioning(erin.pk), "the seed must leave traces for the test to mean anything"
+
+    browser = Client()
+    assert browser.login(email=EMAIL, password=PASSWORD)
+    browser.get("/privacy/center/")
+    assert browser.post("/privacy/center/delete/", {"password": PASSWORD}).status_code == 200
+    drain()
+
+    assert _rows_mentioning(erin.pk) == []
+    assert apps.get_model("telephony", "CallLog").objects.get(user=bob).peer == "deleted user"
+    private = Path(settings.PRIVATE_FILES_DIR)
+    leftovers = [p for p in private.rglob("*") if p.is_file()] if private.exists() else []
+    assert leftovers == []
+    if connection.vendor == "sqlite":
+        connection.close()  # let SQLite checkpoint and release the files
+        database = Path(settings.DATABASES["default"]["NAME"])
+        for path in (database, Path(f"{database}-wal"), Path(f"{database}-journal")):
+            if path.exists():
+                raw = path.read_bytes().lower()
+                assert EMAIL.encode() not in raw, path.name
+                assert NUMBER.encode() not in raw, path.name
+    assert EMAIL not in caplog.text.lower() and NUMBER not in caplog.text
