@@ -296,6 +296,9 @@ OUTBOX_MAX_ATTEMPTS = env.int("NUMFREE_OUTBOX_MAX_ATTEMPTS", 12, minimum=1)
 OUTBOX_BACKOFF_BASE_SECONDS = env.float("NUMFREE_OUTBOX_BACKOFF_BASE_SECONDS", 10.0, minimum=0)
 OUTBOX_BACKOFF_MAX_SECONDS = env.float("NUMFREE_OUTBOX_BACKOFF_MAX_SECONDS", 3600.0, minimum=0)
 WORKER_POLL_SECONDS = env.float("NUMFREE_WORKER_POLL_SECONDS", 1.0, minimum=0.01)
+# Rows of jobs given up (kind, dates, error class; the payload is already
+# erased) stay this long for support.
+OUTBOX_FAILED_KEEP_DAYS = env.int("NUMFREE_OUTBOX_FAILED_KEEP_DAYS", 30, minimum=1)
 
 # --- API (DRF + simplejwt) -----------------------------------------------
 REST_FRAMEWORK = {
@@ -419,6 +422,34 @@ BILLING_RELEASE_REMINDER_DAYS = env.int("NUMFREE_NUMBER_RELEASE_REMINDER_DAYS", 
 # Chrome extension ids allowed as WebSocket Origins (chrome-extension://<id>).
 # The embedded default lists the dev build's id (its manifest key is fixed).
 NUMFREE_EXTENSION_IDS = env.list("NUMFREE_EXTENSION_IDS", ["lcfnpmfgjjhjcpnhpinojcpgakoaaonk"] if DEBUG else [])
+# Timers, in milliseconds (tests run them in a few ms; see signaling/clock.py).
+SIGNALING_AUTH_TIMEOUT_MS = env.int("NUMFREE_SIGNALING_AUTH_TIMEOUT_MS", 5000, minimum=1)
+SIGNALING_INVITE_LIFETIME_MS = env.int("NUMFREE_SIGNALING_INVITE_LIFETIME_MS", 60000, minimum=1)
+SIGNALING_RECONNECT_GRACE_MS = env.int("NUMFREE_SIGNALING_RECONNECT_GRACE_MS", 20000, minimum=1)
+SIGNALING_PRESENCE_TTL_MS = env.int("NUMFREE_SIGNALING_PRESENCE_TTL_MS", 30000, minimum=30)
+SIGNALING_MAX_DEVICES = env.int("NUMFREE_SIGNALING_MAX_DEVICES", 5, minimum=1)
+# Per-connection token bucket: frames per second, burst, and how many refused
+# frames in a row before the socket is closed with 4429.
+SIGNALING_RATE_PER_SECOND = env.float("NUMFREE_SIGNALING_RATE_PER_SECOND", 50.0, minimum=1)
+SIGNALING_RATE_BURST = env.int("NUMFREE_SIGNALING_RATE_BURST", 200, minimum=1)
+SIGNALING_RATE_STRIKES = env.int("NUMFREE_SIGNALING_RATE_STRIKES", 20, minimum=1)
+# ICE: no third-party STUN by default. A deployment lists its own STUN/TURN
+# URLs; TURN credentials are minted per request (coturn use-auth-secret).
+SIGNALING_STUN_URLS = env.list("NUMFREE_STUN_URLS", [])
+SIGNALING_TURN_URLS = env.list("NUMFREE_TURN_URLS", [])
+SIGNALING_TURN_SECRET = env.str("NUMFREE_TURN_SECRET", "")
+SIGNALING_TURN_TTL_SECONDS = env.int("NUMFREE_TURN_TTL_SECONDS", 3600, minimum=60)
+if SIGNALING_TURN_URLS and not SIGNALING_TURN_SECRET:
+    raise ImproperlyConfigured("NUMFREE_TURN_URLS needs NUMFREE_TURN_SECRET (coturn's static-auth-secret)")
+# Signaling's own channel layer: per-message cost independent of connected
+# sockets (signaling/layers.py); Redis pub/sub between processes.
+if REDIS_URL:
+    CHANNEL_LAYERS["signaling"] = {
+        "BACKEND": "signaling.layers.RedisBridgeLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": "numfree"},
+    }
+else:
+    CHANNEL_LAYERS["signaling"] = {"BACKEND": "signaling.layers.LocalChannelLayer"}
 
 # --- Privacy -------------------------------------------------------------
 # Call and SMS logs, voicemails and usage data older than this are deleted

@@ -1,5 +1,9 @@
-"""WebSocket URL routes (the consumer arrives with the signaling issue)."""
+"""WebSocket URL routes: the signaling consumer (behind the Origin allowlist in numfree/asgi.py)."""
 
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from signaling.consumers import SignalingConsumer
+
+websocket_urlpatterns: list = [path("ws/signaling/", SignalingConsumer.as_asgi())]

@@ -1,0 +1,190 @@
+"""This process's signaling hub: its authenticated sockets, presence upkeep and frame delivery.
+
+A frame for a socket of this process is written to it directly (a dict
+lookup), so the cost of relaying does not depend on how many sockets are
+connected; a frame for another process goes through the channel layer to that
+process. `deliver()` says whether the frame was handed on, so a sender is
+never left thinking a dropped frame arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+
+from signaling import clock
+from signaling.layers import LocalChannelLayer, Undeliverable
+from signaling.notify import LAYER
+from signaling.state_store import StoreUnavailable, get_store
+
+if TYPE_CHECKING:
+    from signaling.calls import CallRegistry
+    from signaling.consumers import SignalingConsumer
+
+logger = logging.getLogger(__name__)
+
+
+def dumps(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+class Hub:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.layer: LocalChannelLayer = get_channel_layer(LAYER)
+        self.store = get_store()
+        self.consumers: dict[str, SignalingConsumer] = {}
+        self.by_user: dict[int, dict[str, SignalingConsumer]] = {}
+        self.registry_address = ""
+        self._registry: CallRegistry | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._log_queue: asyncio.Queue[tuple[Any, tuple[Any, ...], dict[str, Any]]] = asyncio.Queue()
+        self._log_idle = asyncio.Event()
+        self._log_idle.set()
+
+    async def start(self) -> None:
+        from signaling.calls import CallRegistry
+
+        self.registry_address = await self.layer.new_channel()
+        self._registry = CallRegistry(self)
+        self._tasks = [
+            self.loop.create_task(self._run_registry()),
+            self.loop.create_task(self._run_presence_upkeep()),
+            self.loop.create_task(self._run_call_log()),
+        ]
+        if hasattr(self.layer, "on_reconnect"):
+            self.layer.on_reconnect.append(self._after_reconnect)
+
+    @property
+    def registry(self) -> CallRegistry:
+        assert self._registry is not None
+        return self._registry
+
+    # --- sockets ---
+    def add(self, consumer: SignalingConsumer) -> None:
+        self.consumers[consumer.channel_name] = consumer
+        self.by_user.setdefault(consumer.user_id, {})[consumer.device_id] = consumer
+
+    def remove(self, consumer: SignalingConsumer) -> None:
+        self.consumers.pop(consumer.channel_name, None)
+        devices = self.by_user.get(consumer.user_id, {})
+        if devices.get(consumer.device_id) is consumer:
+            del devices[consumer.device_id]
+        if not devices:
+            self.by_user.pop(consumer.user_id, None)
+
+    # --- delivery ---
+    async def deliver(self, address: str, frame: dict[str, Any] | str) -> bool:
+        """Send a frame to the socket at `address`; False when it could not be handed on."""
+        text = frame if isinstance(frame, str) else dumps(frame)
+        consumer = self.consumers.get(address)
+        if consumer is not None:
+            return await consumer.write(text)
+        try:
+            await self.layer.deliver(address, {"type": "signal.frame", "text": text})
+        except Undeliverable:
+            return False
+        return True
+
+    async def control(self, address: str, message: dict[str, Any]) -> bool:
+        """An event for a socket's own task (close it, refresh its contacts)."""
+        try:
+            await self.layer.deliver(address, message)
+        except Undeliverable:
+            return False
+        return True
+
+    async def to_registry(self, home: str, event: dict[str, Any]) -> bool:
+        if home == self.registry_address:
+            await self.registry.handle(event)
+            return True
+        return await self.control(home, {"type": "signal.call", "event": event})
+
+    async def _run_registry(self) -> None:
+        while True:
+            message = await self.layer.receive(self.registry_address)
+            try:
+                await self.registry.handle(message["event"])
+            except Exception:
+                logger.exception("signaling: call event failed")
+
+    # --- the call log, written in order by one task ---
+    def log(self, fn: Any, *args: Any, **kwargs: Any) -> None:
+        self._log_idle.clear()
+        self._log_queue.put_nowait((fn, args, kwargs))
+
+    async def _run_call_log(self) -> None:
+        while True:
+            fn, args, kwargs = await self._log_queue.get()
+            try:
+                await database_sync_to_async(fn)(*args, **kwargs)
+            except Exception:
+                logger.exception("signaling: call log write failed")
+            if self._log_queue.empty():
+                self._log_idle.set()
+
+    async def call_log_written(self) -> None:
+        """Wait until every queued call-log write is in the database (tests, shutdown)."""
+        await self._log_idle.wait()
+
+    # --- presence ---
+    async def _run_presence_upkeep(self) -> None:
+        """Refresh this process's presence entries, and notice contacts whose process died."""
+        while True:
+            await clock.sleep("SIGNALING_PRESENCE_TTL_MS", 1 / 3)
+            with contextlib.suppress(StoreUnavailable):
+                await self.refresh_presence()
+                await self.sweep_presence()
+
+    async def refresh_presence(self) -> None:
+        entries = [(c.user_id, c.device_id, c.channel_name) for c in self.consumers.values()]
+        await self.store.refresh(entries, clock.wall() + clock.seconds("SIGNALING_PRESENCE_TTL_MS"))
+
+    async def sweep_presence(self) -> None:
+        watched = sorted({uid for c in self.consumers.values() for uid in c.contacts})
+        if not watched:
+            return
+        online = await self.store.online(watched)
+        for consumer in list(self.consumers.values()):
+            await consumer.presence_changed({uid: uid in online for uid in consumer.contacts})
+
+    async def _after_reconnect(self) -> None:
+        """Redis came back (perhaps empty): put this process's sockets back and resync."""
+        with contextlib.suppress(StoreUnavailable):
+            await self.refresh_presence()
+            await self.sweep_presence()
+
+
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+_starting: dict[asyncio.AbstractEventLoop, asyncio.Future[Hub]] = {}
+
+
+async def get_hub() -> Hub:
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is not None:
+        return hub
+    pending = _starting.get(loop)
+    if pending is not None:
+        return await pending
+    for old in [lp for lp in _hubs if lp.is_closed()]:
+        del _hubs[old]
+    future: asyncio.Future[Hub] = loop.create_future()
+    _starting[loop] = future
+    try:
+        hub = Hub(loop)
+        await hub.start()
+    except BaseException as exc:
+        future.set_exception(exc)
+        del _starting[loop]
+        raise
+    _hubs[loop] = hub
+    del _starting[loop]
+    future.set_result(hub)
+    return hub
