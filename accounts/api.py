@@ -22,6 +22,7 @@ from accounts.serializers import (
 )
 from numfree.api_errors import ApiError
 from numfree.ratelimits import enforce_account, enforce_ip
+from telephony.numbers import current_number
 
 
 def _error(description: str) -> OpenApiResponse:
@@ -130,7 +131,12 @@ class LogoutView(_TokenEndpoint):
 
 def _me(user: User) -> dict[str, Any]:
     return MeSerializer(
-        {"email": user.email, "name": user.name, "email_verified": user.email_verified, "number": None}
+        {
+            "email": user.email,
+            "name": user.name,
+            "email_verified": user.email_verified,
+            "number": current_number(user),
+        }
     ).data
 
 

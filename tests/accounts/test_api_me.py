@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from telephony.models import PhoneNumber
 from tests.accounts.api_session import ME_URL, bearer, me, obtain
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +20,13 @@ def test_me_shows_the_owner_their_account(client, alice):
     response = me(client, obtain(client, alice.email)["access"])
     assert response.status_code == 200
     assert response.json() == {"email": "alice@example.com", "name": "Alice", "email_verified": True, "number": None}
+
+
+def test_me_shows_the_owners_number_in_e164(client, alice, bob):
+    PhoneNumber.objects.create(user=alice, e164="+15551230001", twilio_sid="PN" + "a" * 32, country="US")
+
+    assert me(client, obtain(client, alice.email)["access"]).json()["number"] == "+15551230001"
+    assert me(client, obtain(client, bob.email)["access"]).json()["number"] is None
 
 
 def test_another_user_sees_only_themselves(client, alice, bob):
