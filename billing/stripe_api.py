@@ -8,6 +8,7 @@ StripeUnavailable (try again later) or StripeObjectMissing (it is gone).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from typing import Any
@@ -70,10 +71,8 @@ def create_customer(*, email: str, user_id: int) -> str:
 
 
 def delete_customer(customer_id: str) -> None:
-    try:
+    with contextlib.suppress(StripeObjectMissing):  # already gone: the goal is reached
         _call("customers.delete", client().v1.customers.delete, customer_id)
-    except StripeObjectMissing:
-        pass  # already gone: the goal is reached
 
 
 def create_checkout_session(
@@ -117,10 +116,8 @@ def retrieve_subscription(subscription_id: str) -> dict[str, Any]:
 
 def cancel_subscription(subscription_id: str) -> None:
     """Cancel now (not at period end). Already canceled or gone counts as done."""
-    try:
+    with contextlib.suppress(StripeObjectMissing):
         _call("subscriptions.cancel", client().v1.subscriptions.cancel, subscription_id)
-    except StripeObjectMissing:
-        pass
 
 
 def verify_event(payload: bytes, signature: str | None) -> dict[str, Any]:
