@@ -58,6 +58,8 @@ def _blacklist_outstanding(user_id: int, sign_in_ids: Iterable[uuid.UUID]) -> No
     family = Q()
     for sign_in_id in sign_in_ids:
         family |= Q(jti__startswith=f"{sign_in_id.hex}.")
+    if not family:
+        return
     pending = OutstandingToken.objects.filter(family, user_id=user_id, blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in pending], ignore_conflicts=True)
 

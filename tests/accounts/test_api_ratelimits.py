@@ -40,6 +40,18 @@ def test_token_attempts_from_one_ip_trip_at_the_configured_count_even_with_a_new
     assert attempt(client, "another@example.com", REMOTE_ADDR="192.0.2.55").status_code == 401
 
 
+def test_behind_a_trusted_proxy_only_the_address_it_saw_counts(client, db, settings):
+    settings.NUMFREE_TRUSTED_PROXY_COUNT = 1
+    count = configured_count("token_ip")
+    for n in range(count):
+        # The client forges the start of the header; the proxy appends the address it saw.
+        response = attempt(client, f"user{n}@example.com", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 203.0.113.9")
+        assert response.status_code == 401, n
+
+    assert_rate_limited(attempt(client, "another@example.com", HTTP_X_FORWARDED_FOR="10.0.0.1, 203.0.113.9"))
+    assert attempt(client, "another@example.com", HTTP_X_FORWARDED_FOR="203.0.113.10").status_code == 401
+
+
 def test_token_attempts_on_one_account_trip_at_the_configured_count_from_any_ip(client, alice):
     count = configured_count("token_account")
     for n in range(count):
