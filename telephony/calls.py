@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
+from billing.entitlements import can_hold_number
 from telephony.forwarding import is_blocked
 from telephony.models import CALL_STATUS_ORDER, CallLog, Forwarding
 from telephony.numbers import owner_of
@@ -93,7 +94,7 @@ def answer(params: Mapping[str, str]) -> str:
                 )
         except IntegrityError:
             pass
-    if blocked:
+    if blocked or not can_hold_number(user):
         return _reject()
     if forwarding is None or forwarding.do_not_disturb or not forwarding.ring_phone():
         CallLog.objects.filter(user=user, kind=CallLog.KIND_PHONE, external_id=sid).update(missed=True)

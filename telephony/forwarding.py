@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from billing.entitlements import can_hold_number
 from numfree.mail import queue_email
 from numfree.outbox import PermanentFailure, enqueue
 from telephony import twilio_api
@@ -52,6 +53,8 @@ def receive_sms(params: Mapping[str, str]) -> None:
     user = number.user
     media_count = _small_int(params.get("NumMedia"), 0)
     blocked = is_blocked(user.pk, sender)
+    # A number on hold (plan ended) still logs texts but forwards none.
+    in_service = can_hold_number(user)
     try:
         with transaction.atomic():
             log = SmsLog.objects.create(
@@ -64,8 +67,9 @@ def receive_sms(params: Mapping[str, str]) -> None:
                 media_count=media_count,
                 status="received",
                 blocked=blocked,
+                dropped=not blocked and not in_service,
             )
-            if blocked:
+            if blocked or not in_service:
                 enqueue("telephony.delete_message", {"sid": sid}, dedupe_key=f"delete-message:{sid}")
             else:
                 media = [params.get(f"MediaUrl{i}", "") for i in range(min(media_count, MAX_MEDIA))]

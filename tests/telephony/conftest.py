@@ -28,8 +28,22 @@ def twilio(client: Client) -> Callable[..., object]:
     return post
 
 
+def give_plan(user) -> None:  # type: ignore[no-untyped-def]
+    """The user pays: an active subscription as billing records it after Stripe's events."""
+    from billing.models import BillingAccount
+
+    BillingAccount.objects.update_or_create(
+        user=user, defaults={"status": "active", "plan": "monthly", "had_service": True}
+    )
+
+
 @pytest.fixture
-def alice_number(alice) -> PhoneNumber:  # type: ignore[no-untyped-def]
+def alice_plan(alice) -> None:  # type: ignore[no-untyped-def]
+    give_plan(alice)
+
+
+@pytest.fixture
+def alice_number(alice, alice_plan) -> PhoneNumber:  # type: ignore[no-untyped-def]
     bought = twilio_api.buy_number(twilio_api.search_numbers("US", "415")[0].e164)
     return PhoneNumber.objects.create(user=alice, e164=bought.e164, twilio_sid=bought.sid, country="US")
 

@@ -144,3 +144,15 @@ def test_a_forged_status_callback_changes_nothing(twilio, alice, alice_number) -
     assert twilio("/webhooks/twilio/sms/status/", params, signature="forged").status_code == 403
     log.refresh_from_db()
     assert log.status == "queued"
+
+
+def test_a_number_on_hold_logs_texts_but_forwards_none(twilio, alice, alice_number) -> None:
+    from billing.models import BillingAccount
+
+    BillingAccount.objects.filter(user=alice).update(status="canceled", ended_at=alice_number.bought_at)
+    params = inbound_sms_params(alice_number.e164)
+    twilio("/webhooks/twilio/sms/", params)
+    run_jobs_until_idle()
+    assert SmsLog.objects.get().dropped
+    assert mail.outbox == []
+    assert not twilio_fake.exists("message", params["MessageSid"])
