@@ -101,7 +101,7 @@ def call_params(to: str, sender: str = "+14155550100", sid: str | None = None, *
     }
 
 
-def run_jobs_until_idle(rounds: int = 8) -> int:
+def run_jobs_until_idle(rounds: int = 8, step_minutes: int = 5) -> int:
     """Run due jobs, then jump past retry back-offs and run again, until nothing is left to do."""
     from datetime import timedelta
 
@@ -115,5 +115,5 @@ def run_jobs_until_idle(rounds: int = 8) -> int:
         for _ in range(rounds):
             ran = run_pending()
             total += ran
-            traveller.shift(timedelta(minutes=5))
+            traveller.shift(timedelta(minutes=step_minutes))
     return total
