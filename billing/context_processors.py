@@ -25,5 +25,9 @@ def _notice_for(user: Any) -> dict[str, Any] | None:
     if account.status in IN_GRACE and account.has_service(now):
         return {"kind": "payment_failed", "service_until": account.grace_ends_at}
     if account.is_holding(now):
-        return {"kind": "number_held", "stopped_on": account.service_ends_at(), "release_on": account.number_held_until()}
+        return {
+            "kind": "number_held",
+            "stopped_on": account.service_ends_at(),
+            "release_on": account.number_held_until(),
+        }
     return None

@@ -17,6 +17,8 @@ import stripe
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
+# The SDK logs every request at INFO, URLs and ids included; our own lines say what matters.
+logging.getLogger("stripe").setLevel(logging.WARNING)
 
 
 class StripeUnavailable(Exception):

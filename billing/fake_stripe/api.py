@@ -135,7 +135,12 @@ def answer(method: str, url: str, headers: dict[str, str], body: str) -> Answer:
         if match and route_method == method:
             with transaction.atomic():
                 return route(params, match, headers.get("Idempotency-Key"))
-    return 404, {"error": {"message": f"Unrecognized request URL ({method.upper()}: {parts.path}).", "type": "invalid_request_error"}}
+    return 404, {
+        "error": {
+            "message": f"Unrecognized request URL ({method.upper()}: {parts.path}).",
+            "type": "invalid_request_error",
+        }
+    }
 
 
 class FakeStripeHTTPClient(stripe.HTTPClient):

@@ -50,7 +50,9 @@ PORTAL_ACTIONS = {
 def portal_page(request: HttpRequest, session_id: str) -> HttpResponse:
     session = _session_for(request, session_id, "billing_portal.session")
     subscriptions = [
-        sub for sub in store.subscriptions_of(session["customer"]) if sub["status"] not in ("canceled", "incomplete_expired")
+        sub
+        for sub in store.subscriptions_of(session["customer"])
+        if sub["status"] not in ("canceled", "incomplete_expired")
     ]
     if request.method == "POST":
         action = PORTAL_ACTIONS.get(request.POST.get("action", ""))

@@ -22,11 +22,20 @@ def _nothing_listens_at_public_url(settings):  # type: ignore[no-untyped-def]
     settings.PUBLIC_URL = "http://127.0.0.1:9"
 
 
-def post_event(client: Client, event: dict[str, Any], *, timestamp: int | None = None, secret: str | None = None, body: str | None = None):  # type: ignore[no-untyped-def]
+def post_event(
+    client: Client,
+    event: dict[str, Any],
+    *,
+    timestamp: int | None = None,
+    secret: str | None = None,
+    body: str | None = None,
+):  # type: ignore[no-untyped-def]
     payload = json.dumps(event)
     header = signature_header(payload, secret or settings.STRIPE_WEBHOOK_SECRET, timestamp)
     return client.post(
-        "/webhooks/stripe/", data=body if body is not None else payload, content_type="application/json",
+        "/webhooks/stripe/",
+        data=body if body is not None else payload,
+        content_type="application/json",
         HTTP_STRIPE_SIGNATURE=header,
     )
 
@@ -40,6 +49,7 @@ class FakeStripeCustomer:
         self.delivered: set[str] = set()
 
     def subscribe(self, plan: str = "monthly") -> str:
+        self.client.force_login(self.user)  # sessions expire during time travel
         response = self.client.post("/dashboard/billing/checkout/", {"plan": plan})
         assert response.status_code == 302, response.content
         checkout_path = urlsplit(response["Location"]).path
@@ -48,6 +58,12 @@ class FakeStripeCustomer:
         assert response.status_code == 302
         self.deliver()
         return self.account().stripe_subscription_id
+
+    def page(self, path: str = "/dashboard/billing/") -> str:
+        self.client.force_login(self.user)
+        response = self.client.get(path)
+        assert response.status_code == 200
+        return response.content.decode()
 
     def account(self) -> BillingAccount:
         return BillingAccount.objects.get(user=self.user)

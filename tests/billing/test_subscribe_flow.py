@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from billing.entitlements import can_hold_number
-from billing.fake_stripe import store
-from billing.models import BillingAccount
 
 
 def test_subscribing_through_checkout_gives_the_plan_and_the_right_to_a_number(alice, alice_stripe):
