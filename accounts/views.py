@@ -12,6 +12,7 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts import verification
@@ -36,6 +37,7 @@ DASHBOARD_SECTIONS = [
 # --- Sign-up and email links -------------------------------------------------
 
 
+@sensitive_post_parameters("password1", "password2")
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")
@@ -147,6 +149,7 @@ def account(request: HttpRequest) -> HttpResponse:
     return _account_page(request)
 
 
+@sensitive_post_parameters("password")
 @login_required
 @require_POST
 def change_email(request: HttpRequest) -> HttpResponse:
