@@ -10,7 +10,7 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from accounts.models import SignIn
-from tests.signaling.conftest import ORIGIN, connect, open_socket, token_for
+from tests.signaling.conftest import connect, open_socket, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
