@@ -41,7 +41,10 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
     readonly_fields = ("requester_email_hmac", "user")
     fieldsets = [
         (None, {"fields": ("kind", "regulation", "source", "status", "fulfilled_at")}),
-        ("Requester", {"fields": ("user", "requester_name", "requester_email", "requester_email_hmac", "identity_verification")}),
+        (
+            "Requester",
+            {"fields": ("user", "requester_name", "requester_email", "requester_email_hmac", "identity_verification")},
+        ),
         ("Request", {"fields": ("details",)}),
         ("Deadline", {"fields": ("received_at", "due_at", "extended_due_at", "extension_reason")}),
     ]
@@ -59,7 +62,9 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         label = f"{obj.deadline:%Y-%m-%d}" + (" (extended)" if obj.extended_due_at else "")
         if not urgency:
             return label
-        return format_html('<span class="dsr-{}">{}{}</span>', urgency, label, " overdue" if urgency == "overdue" else "")
+        return format_html(
+            '<span class="dsr-{}">{}{}</span>', urgency, label, " overdue" if urgency == "overdue" else ""
+        )
 
     def save_model(self, request: HttpRequest, obj: DataSubjectRequest, form: Any, change: bool) -> None:
         if obj.extended_due_at and not obj.extension_reason:

@@ -23,7 +23,9 @@ def policy_matches_configuration(app_configs: Any = None, **kwargs: Any) -> list
         for problem in contradictions(text)
     ]
     if not get_hashers()[0].algorithm.startswith("bcrypt"):
-        errors.append(checks.Error("The policy promises bcrypt: put BCryptSHA256PasswordHasher first.", id="privacy.E002"))
+        errors.append(
+            checks.Error("The policy promises bcrypt: put BCryptSHA256PasswordHasher first.", id="privacy.E002")
+        )
     if "privacy.middleware.PrivacyMiddleware" not in settings.MIDDLEWARE:
         errors.append(
             checks.Error("Usage data must honour DNT/GPC and objections: add PrivacyMiddleware.", id="privacy.E003")

@@ -99,7 +99,9 @@ def zip_bytes(parts: list[tuple[AppPersonalData, ExportPart]], *, created_at: da
         archive.writestr("schemas/manifest.schema.json", json.dumps(export_schema.MANIFEST, indent=2, sort_keys=True))
         archive.writestr(
             "README.txt",
-            render_to_string("privacy/export_readme.txt", {"manifest": manifest, "version": export_schema.FORMAT_VERSION}),
+            render_to_string(
+                "privacy/export_readme.txt", {"manifest": manifest, "version": export_schema.FORMAT_VERSION}
+            ),
         )
     return buffer.getvalue()
 

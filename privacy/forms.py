@@ -17,7 +17,10 @@ class NameForm(forms.Form):
 
 class SupportRequestForm(forms.Form):
     kind = forms.ChoiceField(
-        choices=[(DataSubjectRequest.CORRECTION, "Correct something else"), (DataSubjectRequest.OBJECTION, "Object to processing")],
+        choices=[
+            (DataSubjectRequest.CORRECTION, "Correct something else"),
+            (DataSubjectRequest.OBJECTION, "Object to processing"),
+        ],
         label="What would you like",
     )
     details = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=4000, label="Tell us what and why")

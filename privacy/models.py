@@ -44,6 +44,9 @@ class PolicyNoticeDismissal(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "version"], name="privacy_notice_dismissed_once")]
 
+    def __str__(self) -> str:
+        return f"notice of {self.version} dismissed"
+
 
 class Objection(models.Model):
     """A dated record of a user objecting to (or allowing again) a kind of processing."""
@@ -59,11 +62,16 @@ class Objection(models.Model):
     class Meta:
         indexes = [models.Index(fields=["user", "kind", "-recorded_at"], name="objection_latest")]
 
+    def __str__(self) -> str:
+        return f"{self.kind}: {'objected' if self.objected else 'allowed'} on {self.recorded_at:%Y-%m-%d}"
+
 
 class PageView(models.Model):
     """First-party usage data: one page view (no query string, no raw User-Agent)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     ip = models.GenericIPAddressField(null=True, blank=True)
     browser = models.CharField(max_length=32)
     path = models.CharField(max_length=300)
@@ -71,6 +79,9 @@ class PageView(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "-viewed_at"], name="pageview_user_newest")]
+
+    def __str__(self) -> str:
+        return f"page view {self.pk}"
 
 
 class StaffAccess(models.Model):
@@ -86,6 +97,9 @@ class StaffAccess(models.Model):
         ordering = ["-accessed_at"]
         verbose_name_plural = "staff accesses"
         indexes = [models.Index(fields=["subject", "-accessed_at"], name="staffaccess_subject_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.what} at {self.accessed_at:%Y-%m-%d %H:%M}"
 
 
 class DataSubjectRequestQuerySet(models.QuerySet["DataSubjectRequest"]):
@@ -119,13 +133,16 @@ class DataSubjectRequest(models.Model):
     kind = models.CharField(max_length=16, choices=KINDS)
     regulation = models.CharField(max_length=8, choices=REGULATIONS, default=GDPR)
     source = models.CharField(max_length=16, choices=SOURCES, default=EMAIL)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     requester_name = models.CharField(max_length=200, blank=True)
     requester_email = models.EmailField(blank=True)
     # Once fulfilled for a deleted account, only this HMAC of the email remains.
     requester_email_hmac = models.CharField(max_length=64, blank=True, db_index=True)
     identity_verification = FreeTextField(
-        blank=True, help_text="How the requester's identity was verified (e.g. signed in; reply from the account's address)."
+        blank=True,
+        help_text="How the requester's identity was verified (e.g. signed in; reply from the account's address).",
     )
     details = FreeTextField(blank=True)
     received_at = models.DateTimeField(default=timezone.now)
@@ -176,3 +193,6 @@ class ExportArchive(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"export {self.pk}"

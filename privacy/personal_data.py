@@ -209,7 +209,11 @@ register(
 
 def export_tokens(user: User) -> ExportPart:
     tokens = [
-        {"created_at": _when(t.created_at), "expires_at": _when(t.expires_at), "revoked": hasattr(t, "blacklistedtoken")}
+        {
+            "created_at": _when(t.created_at),
+            "expires_at": _when(t.expires_at),
+            "revoked": hasattr(t, "blacklistedtoken"),
+        }
         for t in OutstandingToken.objects.filter(user=user).select_related("blacklistedtoken")
     ]
     return ExportPart(

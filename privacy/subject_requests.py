@@ -62,7 +62,7 @@ def _ids_of(user_id: int, email: str) -> list[int]:
 
 
 def urgency(request: DataSubjectRequest, now: datetime | None = None) -> str:
-    """"overdue", "due-soon" (within 7 days) or "" for the admin's highlighting."""
+    """ "overdue", "due-soon" (within 7 days) or "" for the admin's highlighting."""
     if not request.is_open:
         return ""
     now = now or timezone.now()

@@ -47,9 +47,7 @@ def asks_not_to_be_tracked(request: HttpRequest) -> bool:
 def has_objected(user: object) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
-    latest = (
-        Objection.objects.filter(user=user, kind=Objection.USAGE_ANALYTICS).order_by("-recorded_at", "-id").first()
-    )
+    latest = Objection.objects.filter(user=user, kind=Objection.USAGE_ANALYTICS).order_by("-recorded_at", "-id").first()
     return bool(latest and latest.objected)
 
 

@@ -33,9 +33,17 @@ def _access_sections(user: object) -> list[dict[str, object]]:
     by_category: dict[str, list[dict[str, object]]] = {key: [] for key in CATEGORIES}
     for entry, part in exports.collect(user):
         by_category[part.category].append(
-            {"app": entry.app_label, "summary": part.summary, "data": json.dumps(part.data, indent=2, ensure_ascii=False)}
+            {
+                "app": entry.app_label,
+                "summary": part.summary,
+                "data": json.dumps(part.data, indent=2, ensure_ascii=False),
+            }
         )
-    return [{"key": key, "title": CATEGORIES[key], "parts": parts} for key, parts in by_category.items() if parts or key != "other"]
+    return [
+        {"key": key, "title": CATEGORIES[key], "parts": parts}
+        for key, parts in by_category.items()
+        if parts or key != "other"
+    ]
 
 
 @login_required

@@ -13,4 +13,8 @@ register = template.Library()
 def policy_notice(context: template.Context) -> dict[str, object]:
     request = context.get("request")
     user = getattr(request, "user", None)
-    return {"version": pending_notice(user), "next": request.get_full_path() if request else "/", "csrf_token": context.get("csrf_token")}
+    return {
+        "version": pending_notice(user),
+        "next": request.get_full_path() if request else "/",
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -62,7 +62,12 @@ def test_the_fulfilled_deletion_request_keeps_only_an_hmac_of_the_email_and_date
     assert deletion.status == "fulfilled" and deletion.received_at and deletion.fulfilled_at
     for request in DataSubjectRequest.objects.all():
         assert request.user_id is None
-        assert (request.requester_email, request.requester_name, request.details, request.identity_verification) == ("", "", "", "")
+        assert (request.requester_email, request.requester_name, request.details, request.identity_verification) == (
+            "",
+            "",
+            "",
+            "",
+        )
         assert request.requester_email_hmac == email_hmac("Alice@Example.com")
 
 
@@ -71,8 +76,20 @@ def test_admin_log_entries_about_the_user_are_scrubbed(alice_client, alice, staf
     LogEntry.objects.log_actions(
         user_id=staff.pk, queryset=[alice], action_flag=CHANGE, change_message="Changed email.", single_object=True
     )
-    LogEntry.objects.create(user=staff, content_type=ContentType.objects.get_for_model(CallLog), object_id="9", object_repr="call of alice@example.com", action_flag=CHANGE)
-    kept = LogEntry.objects.create(user=staff, content_type=ContentType.objects.get_for_model(CallLog), object_id="10", object_repr="someone else", action_flag=CHANGE)
+    LogEntry.objects.create(
+        user=staff,
+        content_type=ContentType.objects.get_for_model(CallLog),
+        object_id="9",
+        object_repr="call of alice@example.com",
+        action_flag=CHANGE,
+    )
+    kept = LogEntry.objects.create(
+        user=staff,
+        content_type=ContentType.objects.get_for_model(CallLog),
+        object_id="10",
+        object_repr="someone else",
+        action_flag=CHANGE,
+    )
     alice_client.post("/privacy/center/delete/", {"password": PASSWORD})
     drain()
     assert list(LogEntry.objects.all()) == [kept]

@@ -30,14 +30,18 @@ def _seed_everything(erin, bob, staff) -> None:
     CallLog.objects.create(user=erin, kind="phone", direction="in", external_id="CA" + "b" * 32, peer_number=PEER)
     CallLog.objects.create(user=erin, kind="app", direction="out", external_id="call-erin-bob", peer_user=bob)
     CallLog.objects.create(user=bob, kind="app", direction="in", external_id="call-erin-bob", peer_user=erin)
-    SmsLog.objects.create(user=erin, direction="in", message_sid="SM" + "c" * 32, peer_number=PEER, our_number=NUMBER, status="forwarded")
+    SmsLog.objects.create(
+        user=erin, direction="in", message_sid="SM" + "c" * 32, peer_number=PEER, our_number=NUMBER, status="forwarded"
+    )
     voicemail = Voicemail(user=erin, recording_sid="RE" + "d" * 32, call_sid="CA" + "b" * 32, peer_number=PEER)
     voicemail.audio.save("erin.mp3", ContentFile(b"ID3 erin's voicemail"), save=True)
     PageView.objects.create(user=erin, ip="198.51.100.23", browser="Firefox", path="/dashboard/")
     Objection.objects.create(user=erin, kind="usage_analytics", objected=False)
     StaffAccess.objects.create(staff=staff, staff_label=staff.email, subject=erin, what="User (change page)")
     DataSubjectRequest.objects.create(kind="access", source="email", requester_email=EMAIL, requester_name="Erin Trace")
-    LogEntry.objects.log_actions(user_id=staff.pk, queryset=[erin], action_flag=CHANGE, change_message="x", single_object=True)
+    LogEntry.objects.log_actions(
+        user_id=staff.pk, queryset=[erin], action_flag=CHANGE, change_message="x", single_object=True
+    )
 
 
 def _rows_mentioning(user_id: int) -> list[str]:
@@ -45,7 +49,7 @@ def _rows_mentioning(user_id: int) -> list[str]:
     user_table = get_user_model()._meta.db_table
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names():
-            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - table names come from the database itself
+            cursor.execute(f'SELECT * FROM "{table}"')
             columns = [c[0] for c in cursor.description]
             for row in cursor.fetchall():
                 text = " ".join(str(value) for value in row)
@@ -54,11 +58,11 @@ def _rows_mentioning(user_id: int) -> list[str]:
             relations = connection.introspection.get_relations(cursor, table)
             for column, (_target_column, target_table) in relations.items():
                 if target_table == user_table:
-                    cursor.execute(f'SELECT COUNT(*) FROM "{table}" WHERE "{column}" = %s', [user_id])  # noqa: S608
+                    cursor.execute(f'SELECT COUNT(*) FROM "{table}" WHERE "{column}" = %s', [user_id])
                     if cursor.fetchone()[0]:
                         found.append(f"{table}.{column} = {user_id}")
             if table == user_table and "id" in columns:
-                cursor.execute(f'SELECT COUNT(*) FROM "{table}" WHERE id = %s', [user_id])  # noqa: S608
+                cursor.execute(f'SELECT COUNT(*) FROM "{table}" WHERE id = %s', [user_id])
                 if cursor.fetchone()[0]:
                     found.append(f"{table} still has the account")
     return found

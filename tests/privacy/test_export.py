@@ -52,7 +52,9 @@ def test_every_json_file_of_the_export_validates_against_its_schema(alice_client
         if entry["schema"]:
             schema = json.loads(bundle.read(entry["schema"]))
             jsonschema.Draft202012Validator.check_schema(schema)
-            jsonschema.validate(json.loads(bundle.read(entry["path"])), schema, format_checker=jsonschema.FormatChecker())
+            jsonschema.validate(
+                json.loads(bundle.read(entry["path"])), schema, format_checker=jsonschema.FormatChecker()
+            )
             checked += 1
     assert checked >= 4
     assert json.loads(bundle.read("data/accounts.json"))["email"] == "alice@example.com"

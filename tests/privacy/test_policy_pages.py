@@ -100,7 +100,11 @@ def test_the_page_shows_the_current_version_and_its_effective_date(client):
 def test_a_new_version_shows_a_dated_notice_to_signed_in_users_until_dismissed(alice_client, alice):
     alice.date_joined = timezone.now() - timedelta(days=400)
     alice.save()
-    PolicyVersion.objects.create(version="2", effective_date=timezone.localdate() - timedelta(days=1), summary_of_changes="We now name our email provider.")
+    PolicyVersion.objects.create(
+        version="2",
+        effective_date=timezone.localdate() - timedelta(days=1),
+        summary_of_changes="We now name our email provider.",
+    )
     page = alice_client.get("/privacy/").content.decode()
     assert "We updated our" in page and "We now name our email provider." in page
     response = alice_client.post("/privacy/notice/dismiss/", {"next": "/privacy/"})

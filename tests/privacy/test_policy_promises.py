@@ -101,11 +101,22 @@ def test_phone_number_data_your_numfree_number_call_sms_logs_voicemail(alice_cli
     from telephony.models import CallLog, PhoneNumber, SmsLog
 
     PhoneNumber.objects.create(user=alice, e164="+15557654321", twilio_sid="PN" + "a" * 32, country="US")
-    CallLog.objects.create(user=alice, kind="phone", direction="in", external_id="CA" + "b" * 32, peer_number="+15550001111")
-    SmsLog.objects.create(user=alice, direction="in", message_sid="SM" + "c" * 32, peer_number="+15550002222", our_number="+15557654321", status="forwarded")
+    CallLog.objects.create(
+        user=alice, kind="phone", direction="in", external_id="CA" + "b" * 32, peer_number="+15550001111"
+    )
+    SmsLog.objects.create(
+        user=alice,
+        direction="in",
+        message_sid="SM" + "c" * 32,
+        peer_number="+15550002222",
+        our_number="+15557654321",
+        status="forwarded",
+    )
     bundle = _export_zip(alice_client)
     manifest = json.loads(bundle.read("manifest.json"))
-    phone_text = " ".join(bundle.read(f["path"]).decode() for f in manifest["files"] if f["category"] == "phone" and f["schema"])
+    phone_text = " ".join(
+        bundle.read(f["path"]).decode() for f in manifest["files"] if f["category"] == "phone" and f["schema"]
+    )
     for held in ("+15557654321", "+15550001111", "+15550002222"):
         assert held in phone_text
 
@@ -117,7 +128,7 @@ def test_payment_data_processed_by_stripe_we_never_store_card_numbers(alice_clie
     alice_client.post("/privacy/center/request/", {"kind": "correction", "details": "card 4000056655665556 please"})
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names():
-            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names come from the schema
+            cursor.execute(f'SELECT * FROM "{table}"')
             text = repr(cursor.fetchall())
             assert "4242424242424242" not in text.replace(" ", "") and "4000056655665556" not in text, table
 
@@ -125,7 +136,11 @@ def test_payment_data_processed_by_stripe_we_never_store_card_numbers(alice_clie
 @pytest.mark.django_db
 def test_usage_data_ip_address_browser_type_pages_visited_timestamps(client):
     """Usage data — IP address, browser type, pages visited, timestamps"""
-    client.get("/privacy/?q=secret", HTTP_USER_AGENT="Mozilla/5.0 (X11; rv:133.0) Gecko/20100101 Firefox/133.0", REMOTE_ADDR="198.51.100.4")
+    client.get(
+        "/privacy/?q=secret",
+        HTTP_USER_AGENT="Mozilla/5.0 (X11; rv:133.0) Gecko/20100101 Firefox/133.0",
+        REMOTE_ADDR="198.51.100.4",
+    )
     view = PageView.objects.values("ip", "browser", "path", "viewed_at", "user").get()
     assert (view["ip"], view["browser"], view["path"], view["user"]) == ("198.51.100.4", "Firefox", "/privacy/", None)
     assert view["viewed_at"] is not None
@@ -148,9 +163,9 @@ def test_cookies_session_management_and_authentication_only(client, alice):
 @pytest.mark.django_db
 def test_call_audio_content_we_dont_record_or_listen_to_your_calls(alice, client):
     """Call audio content — we don't record or listen to your calls"""
-    from tests.telephony.conftest import call_params, give_plan, signed_post
     from telephony import twilio_api
     from telephony.models import PhoneNumber
+    from tests.telephony.conftest import call_params, give_plan, signed_post
 
     give_plan(alice)
     bought = twilio_api.buy_number(twilio_api.search_numbers("US", "415")[0].e164)
@@ -160,15 +175,20 @@ def test_call_audio_content_we_dont_record_or_listen_to_your_calls(alice, client
     if dial:  # forwarding to the user's phone: never recorded
         assert "record" not in dial.group(0).lower()
     ice = client.get("/api/signaling/ice-servers/", HTTP_AUTHORIZATION=f"Bearer {_token(client)['access']}").json()
-    assert not [u for s in ice["iceServers"] for u in ([s["urls"]] if isinstance(s["urls"], str) else s["urls"]) if u.startswith("turn")]
+    assert not [
+        u
+        for s in ice["iceServers"]
+        for u in ([s["urls"]] if isinstance(s["urls"], str) else s["urls"])
+        if u.startswith("turn")
+    ]
 
 
 @pytest.mark.django_db
 def test_sms_message_content_forwarded_to_your_email_not_stored_by_us(alice):
     """SMS message content — forwarded to your email, not stored by us"""
-    from tests.telephony.conftest import give_plan, inbound_sms_params, signed_post
     from telephony import twilio_api
     from telephony.models import PhoneNumber
+    from tests.telephony.conftest import give_plan, inbound_sms_params, signed_post
 
     give_plan(alice)
     bought = twilio_api.buy_number(twilio_api.search_numbers("US", "415")[0].e164)
@@ -181,16 +201,16 @@ def test_sms_message_content_forwarded_to_your_email_not_stored_by_us(alice):
     assert any(body in m.body for m in mail.outbox)
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names():
-            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608
+            cursor.execute(f'SELECT * FROM "{table}"')
             assert body not in repr(cursor.fetchall()), table
 
 
 @pytest.mark.django_db
 def test_location_data_we_dont_track_where_you_are(alice):
     """Location data — we don't track where you are"""
-    from tests.telephony.conftest import give_plan, inbound_sms_params, signed_post
     from telephony import twilio_api
     from telephony.models import PhoneNumber
+    from tests.telephony.conftest import give_plan, inbound_sms_params, signed_post
 
     give_plan(alice)
     bought = twilio_api.buy_number(twilio_api.search_numbers("US", "415")[0].e164)
@@ -199,7 +219,7 @@ def test_location_data_we_dont_track_where_you_are(alice):
     run_pending()
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names():
-            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608
+            cursor.execute(f'SELECT * FROM "{table}"')
             text = repr(cursor.fetchall()).upper()
             assert "SAN FRANCISCO" not in text and "94105" not in text, table
 
@@ -295,7 +315,9 @@ def test_jwt_based_authentication_with_short_lived_tokens(client, alice):
 @pytest.mark.django_db
 def test_rate_limiting_to_prevent_unauthorized_access(client, alice):
     """Rate limiting to prevent unauthorized access"""
-    statuses = [client.post("/login/", {"username": "alice@example.com", "password": "wrong"}).status_code for _ in range(25)]
+    statuses = [
+        client.post("/login/", {"username": "alice@example.com", "password": "wrong"}).status_code for _ in range(25)
+    ]
     assert 429 in statuses
     limited = client.post("/login/", {"username": "alice@example.com", "password": PASSWORD})
     assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
@@ -312,10 +334,30 @@ def test_call_and_sms_logs_are_retained_for_90_days(alice, client):
 
     old = timezone.now() - timedelta(days=91)
     recent = timezone.now() - timedelta(days=89)
-    CallLog.objects.create(user=alice, kind="phone", direction="in", external_id="CAold", peer_number="+15550001111", started_at=old)
-    CallLog.objects.create(user=alice, kind="phone", direction="in", external_id="CAnew", peer_number="+15550001111", started_at=recent)
-    SmsLog.objects.create(user=alice, direction="in", message_sid="SMold", peer_number="+15550002222", our_number="+15557654321", status="forwarded", created_at=old)
-    SmsLog.objects.create(user=alice, direction="in", message_sid="SMnew", peer_number="+15550002222", our_number="+15557654321", status="forwarded", created_at=recent)
+    CallLog.objects.create(
+        user=alice, kind="phone", direction="in", external_id="CAold", peer_number="+15550001111", started_at=old
+    )
+    CallLog.objects.create(
+        user=alice, kind="phone", direction="in", external_id="CAnew", peer_number="+15550001111", started_at=recent
+    )
+    SmsLog.objects.create(
+        user=alice,
+        direction="in",
+        message_sid="SMold",
+        peer_number="+15550002222",
+        our_number="+15557654321",
+        status="forwarded",
+        created_at=old,
+    )
+    SmsLog.objects.create(
+        user=alice,
+        direction="in",
+        message_sid="SMnew",
+        peer_number="+15550002222",
+        our_number="+15557654321",
+        status="forwarded",
+        created_at=recent,
+    )
     assert "retained for 90 days" in client.get("/privacy/").content.decode()
     purge_expired()
     assert list(CallLog.objects.values_list("external_id", flat=True)) == ["CAnew"]
@@ -412,4 +454,7 @@ def test_changes_will_be_posted_on_this_page_with_an_updated_date(client):
 
     PolicyVersion.objects.create(version="2", effective_date=timezone.localdate())
     page = client.get("/privacy/").content.decode()
-    assert f"Version 2, effective {timezone.localdate():%B} {timezone.localdate().day}, {timezone.localdate().year}" in page
+    assert (
+        f"Version 2, effective {timezone.localdate():%B} {timezone.localdate().day}, {timezone.localdate().year}"
+        in page
+    )

@@ -59,10 +59,17 @@ def test_the_email_change_goes_through_the_account_page_that_reverifies_it(alice
 
 @pytest.mark.django_db
 def test_a_request_for_anything_else_is_recorded_with_its_due_date(alice_client, alice):
-    response = alice_client.post("/privacy/center/request/", {"kind": "correction", "details": "My old number is wrong"})
+    response = alice_client.post(
+        "/privacy/center/request/", {"kind": "correction", "details": "My old number is wrong"}
+    )
     assert response.status_code == 302
     request = DataSubjectRequest.objects.get()
-    assert (request.kind, request.source, request.user, request.status) == ("correction", "privacy_center", alice, "received")
+    assert (request.kind, request.source, request.user, request.status) == (
+        "correction",
+        "privacy_center",
+        alice,
+        "received",
+    )
     assert (request.due_at - request.received_at).days == 30
 
 
@@ -73,7 +80,10 @@ def test_switching_off_usage_analytics_is_recorded_with_a_date(alice_client, ali
     assert objection.objected and objection.recorded_at
     assert "<strong>off</strong>" in alice_client.get("/privacy/center/").content.decode()
     alice_client.post("/privacy/center/object/", {"analytics": "on"})
-    assert list(Objection.objects.filter(user=alice).order_by("recorded_at").values_list("objected", flat=True)) == [True, False]
+    assert list(Objection.objects.filter(user=alice).order_by("recorded_at").values_list("objected", flat=True)) == [
+        True,
+        False,
+    ]
 
 
 @pytest.mark.django_db

@@ -15,7 +15,9 @@ from privacy.retention import delete_in_batches, purge_expired
 
 def _views(days_ago: int, count: int) -> None:
     when = timezone.now() - timedelta(days=days_ago)
-    PageView.objects.bulk_create(PageView(ip="198.51.100.1", browser="Firefox", path="/", viewed_at=when) for _ in range(count))
+    PageView.objects.bulk_create(
+        PageView(ip="198.51.100.1", browser="Firefox", path="/", viewed_at=when) for _ in range(count)
+    )
 
 
 @pytest.mark.django_db

@@ -32,7 +32,9 @@ def test_opening_a_users_account_in_the_admin_is_recorded(client, staff, alice):
 def test_opening_another_apps_row_is_attributed_to_its_user_through_the_registry(client, staff, alice):
     from privacy.audit import subject_of
 
-    call = CallLog.objects.create(user=alice, kind="phone", direction="in", external_id="CA1", peer_number="+15550001111")
+    call = CallLog.objects.create(
+        user=alice, kind="phone", direction="in", external_id="CA1", peer_number="+15550001111"
+    )
     # Whatever admin page shows it, the declaration leads from the row to Alice.
     assert subject_of(CallLog, str(call.pk)) == alice
 

@@ -29,7 +29,9 @@ def test_the_due_period_is_configurable(settings):
 
 @pytest.mark.django_db
 def test_an_extension_moves_the_deadline():
-    request = DataSubjectRequest.objects.create(kind="access", requester_email="a@example.com", received_at=timezone.now() - timedelta(days=40))
+    request = DataSubjectRequest.objects.create(
+        kind="access", requester_email="a@example.com", received_at=timezone.now() - timedelta(days=40)
+    )
     assert urgency(request) == "overdue"
     request.extended_due_at = timezone.now() + timedelta(days=30)
     request.extension_reason = "Complex request: several accounts"
@@ -40,8 +42,12 @@ def test_an_extension_moves_the_deadline():
 @pytest.mark.django_db
 def test_the_admin_list_highlights_overdue_and_due_soon_requests(client, staff):
     now = timezone.now()
-    DataSubjectRequest.objects.create(kind="access", requester_email="late@example.com", received_at=now - timedelta(days=31))
-    DataSubjectRequest.objects.create(kind="export", requester_email="soon@example.com", received_at=now - timedelta(days=25))
+    DataSubjectRequest.objects.create(
+        kind="access", requester_email="late@example.com", received_at=now - timedelta(days=31)
+    )
+    DataSubjectRequest.objects.create(
+        kind="export", requester_email="soon@example.com", received_at=now - timedelta(days=25)
+    )
     DataSubjectRequest.objects.create(kind="deletion", requester_email="fresh@example.com")
     client.force_login(staff)
     page = client.get("/admin/privacy/datasubjectrequest/").content.decode()
@@ -78,7 +84,9 @@ def test_support_staff_record_a_request_in_the_admin(client, staff):
 
 @pytest.mark.django_db
 def test_the_daily_digest_emails_staff_what_is_due(staff, drain):
-    DataSubjectRequest.objects.create(kind="access", requester_email="late@example.com", received_at=timezone.now() - timedelta(days=31))
+    DataSubjectRequest.objects.create(
+        kind="access", requester_email="late@example.com", received_at=timezone.now() - timedelta(days=31)
+    )
     DataSubjectRequest.objects.create(kind="deletion", requester_email="fresh@example.com")
     assert send_digest() == 1
     drain()

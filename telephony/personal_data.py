@@ -1,0 +1,193 @@
+"""What telephony holds about a person (number, forwarding, blocks, call/SMS logs, voicemail) and how to export, erase and purge it."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import datetime
+from pathlib import PurePath
+from typing import Any
+
+from accounts.models import User
+from privacy.export_schema import array_of, moment, obj, string
+from privacy.registry import AppPersonalData, ExportPart, holds, register
+from privacy.retention import delete_in_batches
+from telephony import twilio_api
+from telephony.models import BlockedNumber, CallLog, Forwarding, PhoneNumber, SmsLog, Voicemail
+from telephony.numbers import release_number
+from telephony.voicemail import delete_voicemail
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+NULLABLE_INT = {"type": ["integer", "null"]}
+SCHEMA = obj(
+    {
+        "numbers": array_of(obj({"number": string(), "country": string(), "bought_at": moment()})),
+        "forwarding": {
+            "oneOf": [
+                {"type": "null"},
+                obj(
+                    {
+                        "email": string(),
+                        "phone": string(),
+                        "phone_verified": {"type": "boolean"},
+                        "do_not_disturb": {"type": "boolean"},
+                    }
+                ),
+            ]
+        },
+        "blocked_numbers": array_of(obj({"number": string(), "blocked_at": moment()})),
+        "calls": array_of(
+            obj(
+                {
+                    "kind": {"enum": ["app", "phone"]},
+                    "direction": {"enum": ["in", "out"]},
+                    "peer": string(),
+                    "started_at": moment(),
+                    "answered_at": moment(),
+                    "ended_at": moment(),
+                    "duration_s": NULLABLE_INT,
+                    "end_reason": string(),
+                    "missed": {"type": "boolean"},
+                }
+            )
+        ),
+        "texts": array_of(
+            obj({"direction": string(), "peer": string(), "our_number": string(), "at": moment(), "status": string()})
+        ),
+        "voicemails": array_of(obj({"from": string(), "at": moment(), "audio_file": NULLABLE_STRING})),
+    },
+    title="Phone number data (texts' content is never stored, so it is not here)",
+)
+
+
+def _when(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export_telephony(user: User) -> ExportPart:
+    forwarding = Forwarding.objects.filter(user=user).first()
+    files: dict[str, bytes] = {}
+    voicemails = []
+    for voicemail in Voicemail.objects.filter(user=user).order_by("created_at"):
+        audio_name = None
+        if voicemail.audio:
+            audio_name = f"voicemail/{voicemail.created_at:%Y-%m-%d_%H%M%S}_{voicemail.pk}{PurePath(voicemail.audio.name).suffix}"
+            with voicemail.audio.open("rb") as audio:
+                files[audio_name] = audio.read()
+        voicemails.append({"from": voicemail.peer_number, "at": _when(voicemail.created_at), "audio_file": audio_name})
+    calls = [
+        {
+            "kind": c.kind,
+            "direction": c.direction,
+            "peer": c.peer,
+            "started_at": _when(c.started_at),
+            "answered_at": _when(c.answered_at),
+            "ended_at": _when(c.ended_at),
+            "duration_s": c.duration_s,
+            "end_reason": c.end_reason,
+            "missed": c.missed,
+        }
+        for c in CallLog.objects.filter(user=user).select_related("peer_user").order_by("started_at")
+    ]
+    texts = [
+        {
+            "direction": s.direction,
+            "peer": s.peer_number,
+            "our_number": s.our_number,
+            "at": _when(s.created_at),
+            "status": s.status,
+        }
+        for s in SmsLog.objects.filter(user=user).order_by("created_at")
+    ]
+    numbers = [
+        {"number": n.e164, "country": n.country, "bought_at": _when(n.bought_at)}
+        for n in PhoneNumber.objects.filter(user=user)
+    ]
+    data = {
+        "numbers": numbers,
+        "forwarding": None
+        if forwarding is None
+        else {
+            "email": forwarding.email,
+            "phone": forwarding.phone,
+            "phone_verified": forwarding.phone_verified,
+            "do_not_disturb": forwarding.do_not_disturb,
+        },
+        "blocked_numbers": [
+            {"number": b.number, "blocked_at": _when(b.created_at)} for b in BlockedNumber.objects.filter(user=user)
+        ],
+        "calls": calls,
+        "texts": texts,
+        "voicemails": voicemails,
+    }
+    return ExportPart(
+        category="phone",
+        data=data,
+        schema=SCHEMA,
+        files=files,
+        summary=[
+            "Your number: " + (", ".join(n["number"] for n in numbers) or "none"),
+            f"{len(calls)} calls and {len(texts)} texts in your logs (who, when; never what was said)",
+            f"{len(voicemails)} voicemails",
+        ],
+    )
+
+
+def _at_twilio(delete: Any, sid: str) -> None:
+    with suppress(twilio_api.NotFoundAtTwilio):  # already gone there
+        delete(sid)
+
+
+def erase_telephony(user: User) -> None:
+    """Release the number and delete recordings and messages at Twilio, then every row here.
+
+    TwilioUnreachable propagates, so the erasure job retries later.
+    """
+    release_number(user)
+    for voicemail in Voicemail.objects.filter(user=user):
+        _at_twilio(twilio_api.delete_recording, voicemail.recording_sid)
+        delete_voicemail(voicemail)
+    for message_sid in SmsLog.objects.filter(user=user).values_list("message_sid", flat=True):
+        _at_twilio(twilio_api.delete_message, message_sid)
+    SmsLog.objects.filter(user=user).delete()
+    CallLog.objects.filter(user=user).delete()
+    BlockedNumber.objects.filter(user=user).delete()
+    Forwarding.objects.filter(user=user).delete()
+    # Other users' app-call rows keep their history: peer_user becomes NULL ("deleted user").
+
+
+def purge_telephony(cutoff: datetime, dry_run: bool) -> dict[str, int]:
+    voicemails = 0
+    old_voicemails = Voicemail.objects.filter(created_at__lt=cutoff)
+    if dry_run:
+        voicemails = old_voicemails.count()
+    else:
+        for voicemail in old_voicemails.iterator():
+            _at_twilio(twilio_api.delete_recording, voicemail.recording_sid)
+            delete_voicemail(voicemail)
+            voicemails += 1
+    return {
+        "call log entries": delete_in_batches(CallLog.objects.filter(started_at__lt=cutoff), dry_run=dry_run),
+        "SMS log entries": delete_in_batches(SmsLog.objects.filter(created_at__lt=cutoff), dry_run=dry_run),
+        "voicemails": voicemails,
+    }
+
+
+register(
+    AppPersonalData(
+        app_label="telephony",
+        category="phone",
+        models={
+            "PhoneNumber": holds("user", "phone", user_field="user"),
+            "Forwarding": holds("user", "email", "phone", user_field="user"),
+            "BlockedNumber": holds("user", "phone", user_field="user"),
+            "CallLog": holds("user", "phone", user_field="user"),
+            "SmsLog": holds("user", "phone", user_field="user"),
+            "Voicemail": holds("user", "phone", user_field="user"),
+            # The local stand-in for Twilio's side (DEBUG and tests only); erased through Twilio's API above.
+            "FakeTwilioResource": holds("phone", reason="the simulated Twilio account's numbers, messages, recordings"),
+        },
+        export=export_telephony,
+        erase=erase_telephony,
+        purge_older_than=purge_telephony,
+    )
+)
