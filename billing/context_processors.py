@@ -14,7 +14,8 @@ def billing_notice(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"billing_notice": _notice_for(user)}
+    # A callable: templates that never show the banner never query for it.
+    return {"billing_notice": lambda: _notice_for(user)}
 
 
 def _notice_for(user: Any) -> dict[str, Any] | None:
