@@ -8,6 +8,7 @@ large purge runs.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -37,6 +38,8 @@ def delete_in_batches(queryset: models.QuerySet, *, dry_run: bool = False, batch
         with transaction.atomic():
             _total, per_model = model._base_manager.filter(pk__in=ids).delete()
         deleted += per_model.get(model._meta.label, 0)
+        # Let writers queued behind the batch (SQLite has one writer at a time) go first.
+        time.sleep(settings.PRIVACY_PURGE_PAUSE_SECONDS)
 
 
 def purge_expired(*, now: datetime | None = None, dry_run: bool = False) -> dict[str, int]:
