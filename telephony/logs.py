@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.html import format_html
@@ -25,6 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 from telephony.models import CallLog, SmsLog, Voicemail, normalize_number
 
 PAGE_SIZE = 50
+ACTIVITY_CACHE_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -226,24 +227,26 @@ def export_json(kind: LogKind, rows: QuerySet) -> Iterator[str]:
 
 
 def activity(user: Any, days: int = 30) -> list[tuple[date, int, int]]:
-    """(day, calls, texts) for each of the last `days` days, oldest first."""
+    """(day, calls, texts) for each of the last `days` days, oldest first.
+
+    One COUNT per day and log: each is a range on the (user, -time, -id) index,
+    which stays fast at 100k rows where grouping by a computed date does not.
+    Cached a few minutes: a chart of 30 days need not be exact to the second.
+    """
     today = timezone.localdate()
-    start = _start_of(today - timedelta(days=days - 1))
-
-    def per_day(model: type, time_field: str) -> dict[date, int]:
-        counts = (
-            model.objects.filter(user=user, **{f"{time_field}__gte": start})
-            .annotate(day=TruncDate(time_field))
-            .values("day")
-            .annotate(n=Count("id"))
-        )
-        return {item["day"]: item["n"] for item in counts}
-
-    calls, texts = per_day(CallLog, "started_at"), per_day(SmsLog, "created_at")
-    return [
-        (day, calls.get(day, 0), texts.get(day, 0))
-        for day in (today - timedelta(days=offset) for offset in range(days - 1, -1, -1))
-    ]
+    key = f"telephony.activity:{user.pk}:{today.isoformat()}:{days}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    series = []
+    for offset in range(days - 1, -1, -1):
+        day = today - timedelta(days=offset)
+        start, end = _start_of(day), _start_of(day + timedelta(days=1))
+        calls = CallLog.objects.filter(user=user, started_at__gte=start, started_at__lt=end).count()
+        texts = SmsLog.objects.filter(user=user, created_at__gte=start, created_at__lt=end).count()
+        series.append((day, calls, texts))
+    cache.set(key, series, ACTIVITY_CACHE_SECONDS)
+    return series
 
 
 def activity_svg(series: list[tuple[date, int, int]]) -> SafeString:
