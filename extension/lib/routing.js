@@ -4,6 +4,9 @@
 import { friendlyMessage } from "./http.js";
 
 export const PRESENCE_KEY = "presence";
+/** Bumped by every presence.snapshot, which the server sends after any contact change: the
+ * popup reloads the contact list when it moves (the presence map alone may not change). */
+export const CONTACTS_VERSION_KEY = "contacts_version";
 
 /** Wraps handlers {type: async (message, sender) => result} into one dispatch function whose
  * answer is always {ok: true, ...result} or {ok: false, error: {code, message}}. */
@@ -31,7 +34,8 @@ export function createFrameRouter({ session, incoming, callPorts }) {
       case "presence.snapshot": {
         const map = {};
         for (const contact of frame.contacts || []) map[contact.email] = Boolean(contact.online);
-        await session.set({ [PRESENCE_KEY]: map });
+        const version = ((await session.get(CONTACTS_VERSION_KEY))[CONTACTS_VERSION_KEY] || 0) + 1;
+        await session.set({ [PRESENCE_KEY]: map, [CONTACTS_VERSION_KEY]: version });
         return;
       }
       case "presence.update":

@@ -6,7 +6,7 @@ import { SERVER_URL } from "../config.js";
 import { createApi } from "../lib/api.js";
 import { friendlyMessage } from "../lib/http.js";
 import { RINGING_KEY } from "../lib/incoming.js";
-import { PRESENCE_KEY } from "../lib/routing.js";
+import { CONTACTS_VERSION_KEY, PRESENCE_KEY } from "../lib/routing.js";
 import { AUTH_KEY, NOTICE_KEY, createTokenStore } from "../lib/tokens.js";
 
 const tokens = createTokenStore({ storage: chrome.storage.local, serverUrl: SERVER_URL });
@@ -64,7 +64,6 @@ function showError(problem) {
 }
 
 function show(which) {
-  view = which;
   for (const id of ["signed-out", "signed-in", "access"]) $(id).hidden = id !== which;
 }
 
@@ -242,6 +241,7 @@ $("reconnect").addEventListener("click", () => ask("signaling.reconnect").catch(
 for (const link of document.querySelectorAll(".show-access")) {
   link.addEventListener("click", (event) => {
     event.preventDefault();
+    view = "access";
     show("access");
   });
 }
@@ -263,9 +263,11 @@ chrome.storage.onChanged.addListener((changes, area) => {
   if (changes[PRESENCE_KEY]) {
     presence = changes[PRESENCE_KEY].newValue || {};
     renderContacts();
-    // A presence snapshot also follows every contact change: reload the list shortly.
+  }
+  if (changes[CONTACTS_VERSION_KEY]) {
+    // A presence snapshot follows every contact change: reload the list.
     clearTimeout(contactsReload);
-    contactsReload = setTimeout(loadContacts, 300);
+    contactsReload = setTimeout(loadContacts, 100);
   }
   if (changes.connection?.newValue?.state === "open") loadCalls();
 });

@@ -136,6 +136,13 @@ test("presence snapshots and updates land in session storage", async () => {
   assert.deepEqual((await w.session.get("presence")).presence, { "a@x.io": false, "b@x.io": true });
 });
 
+test("every presence snapshot tells the popup to reload contacts, even when presence is unchanged", async () => {
+  const w = worker();
+  await w.routeFrame({ type: "presence.snapshot", contacts: [] });
+  await w.routeFrame({ type: "presence.snapshot", contacts: [] });
+  assert.equal((await w.session.get("contacts_version")).contacts_version, 2);
+});
+
 test("call frames reach the call's window, including ones that arrived before it said hello", async () => {
   const w = worker();
   await w.routeFrame({ type: "call.status", call_id: CALL, status: "ringing" });
