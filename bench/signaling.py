@@ -1,0 +1,350 @@
+"""Signaling benchmark: server CPU per relayed frame, throughput, latency, memory per socket, frames lost.
+
+Starts a real daphne process (the Procfile's flags) on a throwaway SQLite
+database, opens N authenticated sockets, pairs them into answered calls, and
+relays ~200 B candidate frames and ~3 KB SDP (call.negotiate) frames through
+the real consumer; then does the same with a plain `websockets`
+dict-of-sockets relay for reference. Everything runs on 127.0.0.1.
+
+    .venv/bin/python bench/signaling.py                  # 1,000 sockets, then CPU/frame at 100, 1,000, 5,000
+    .venv/bin/python bench/signaling.py --sockets 1000 --scaling ""   # one size only
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+DAPHNE = str(Path(PY).parent / "daphne")
+ORIGIN = "http://127.0.0.1:8000"
+CLK = os.sysconf("SC_CLK_TCK")
+CANDIDATE = "candidate:842163049 1 udp 1677729535 127.0.0.2 56143 typ srflx raddr 0.0.0.0 rport 0 generation 0"
+SDP_3K = "v=0\r\n" + "a=x-bench:" + "y" * 3000 + "\r\n"
+MAX_SOCKETS = 10_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
+    for _ in range(400):
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("server did not start")
+
+
+# --- the plain reference relay -------------------------------------------
+async def plain_relay_server(port: int) -> None:
+    import websockets
+
+    peers: dict[str, object] = {}
+
+    async def handler(ws):  # type: ignore[no-untyped-def]
+        hello = json.loads(await ws.recv())
+        me, peer = hello["me"], hello["peer"]
+        peers[me] = ws
+        await ws.send('{"type":"ok"}')
+        try:
+            async for message in ws:
+                target = peers.get(peer)
+                if target is not None:
+                    await target.send(message)
+        finally:
+            peers.pop(me, None)
+
+    async with websockets.serve(handler, "127.0.0.1", port, max_size=65536, backlog=1024):
+        await asyncio.Future()
+
+
+# --- database and tokens for the NumFree server ------------------------------
+def prepare_database(env: dict[str, str], pairs: int) -> list[tuple[str, str, str]]:
+    """Users in pairs of mutual contacts; returns (access token, email, peer email) per socket."""
+    subprocess.run([PY, "manage.py", "migrate", "-v", "0"], cwd=REPO, env=env, check=True)
+    script = f"""
+import json, django
+django.setup()
+from accounts.models import User
+from accounts.tokens import issue_pair
+from signaling.models import Contact
+users = User.objects.bulk_create([User(email=f"u{{i}}@bench.example", email_verified=True, password="!") for i in range({pairs * 2})])
+users = list(User.objects.order_by("id"))
+Contact.objects.bulk_create([Contact(requester=users[i], addressee=users[i + 1], addressee_email=users[i + 1].email, status="mutual") for i in range(0, len(users), 2)])
+out = []
+for i, user in enumerate(users):
+    peer = users[i + 1] if i % 2 == 0 else users[i - 1]
+    out.append([issue_pair(user).access, user.email, peer.email])
+print(json.dumps(out))
+"""
+    result = subprocess.run([PY, "-c", script], cwd=REPO, env=env, check=True, capture_output=True, text=True)
+    return [tuple(x) for x in json.loads(result.stdout.strip().splitlines()[-1])]
+
+
+# --- the client side ---------------------------------------------------------
+class Pair:
+    def __init__(self, caller: object, callee: object, call_id: str) -> None:
+        self.caller, self.callee, self.call_id = caller, callee, call_id
+
+
+async def open_numfree(url: str, people: list[tuple[str, str, str]]) -> tuple[list[Pair], float]:
+    import websockets
+
+    sem = asyncio.Semaphore(100)
+
+    async def one(token: str, n: int):  # type: ignore[no-untyped-def]
+        async with sem:
+            ws = await websockets.connect(url, origin=ORIGIN, max_size=2**20, open_timeout=60, ping_interval=None)
+            await ws.send(json.dumps({"type": "auth", "token": token, "device_id": f"bench-dev-{n:06d}"}))
+            while json.loads(await ws.recv())["type"] != "presence.snapshot":
+                pass
+            return ws
+
+    started = time.perf_counter()
+    sockets = await asyncio.gather(*(one(tok, n) for n, (tok, _, _) in enumerate(people)))
+    rate = len(sockets) / (time.perf_counter() - started)
+    pairs = []
+    for i in range(0, len(sockets), 2):
+        pairs.append(Pair(sockets[i], sockets[i + 1], f"bench-call-{i:06d}"))
+
+    async def setup(pair: Pair, callee_email: str):  # type: ignore[no-untyped-def]
+        async with sem:
+            await pair.caller.send(
+                json.dumps({"type": "call.invite", "call_id": pair.call_id, "to": callee_email, "sdp": "v=0"})
+            )
+            while json.loads(await pair.callee.recv())["type"] != "call.invite":
+                pass
+            await pair.callee.send(json.dumps({"type": "call.answer", "call_id": pair.call_id, "sdp": "v=0"}))
+            while json.loads(await pair.caller.recv())["type"] != "call.answer":
+                pass
+
+    await asyncio.gather(*(setup(p, people[i * 2 + 1][1]) for i, p in enumerate(pairs)))
+    return pairs, rate
+
+
+async def open_plain(url: str, count: int) -> tuple[list[Pair], float]:
+    import websockets
+
+    sem = asyncio.Semaphore(100)
+
+    async def one(n: int):  # type: ignore[no-untyped-def]
+        async with sem:
+            ws = await websockets.connect(url, max_size=2**20, open_timeout=60, ping_interval=None)
+            peer = n + 1 if n % 2 == 0 else n - 1
+            await ws.send(json.dumps({"me": str(n), "peer": str(peer)}))
+            await ws.recv()
+            return ws
+
+    started = time.perf_counter()
+    sockets = await asyncio.gather(*(one(n) for n in range(count)))
+    rate = len(sockets) / (time.perf_counter() - started)
+    return [Pair(sockets[i], sockets[i + 1], f"bench-call-{i:06d}") for i in range(0, count, 2)], rate
+
+
+def frame(call_id: str, seq: int, big: bool) -> str:
+    stamp = f"{time.perf_counter():.6f}"
+    if big:
+        return json.dumps(
+            {
+                "type": "call.negotiate",
+                "call_id": call_id,
+                "sdp": SDP_3K + f"a=t:{stamp}:{seq}",
+                "description_type": "offer",
+            }
+        )
+    return json.dumps(
+        {
+            "type": "call.candidates",
+            "call_id": call_id,
+            "candidates": [{"candidate": f"{CANDIDATE} {stamp}:{seq}", "sdpMid": "0", "sdpMLineIndex": 0}],
+        }
+    )
+
+
+def stamp_of(text: str) -> float:
+    data = json.loads(text)
+    if data["type"] == "call.negotiate":
+        return float(data["sdp"].split("a=t:")[1].split(":")[0])
+    if data["type"] == "call.candidates":
+        return float(data["candidates"][0]["candidate"].rsplit(" ", 1)[1].split(":")[0])
+    raise RuntimeError(f"unexpected frame: {text[:200]}")
+
+
+async def relay(pairs: list[Pair], frames_per_pair: int, rate_per_s: float | None) -> dict[str, float]:
+    """Each caller sends frames to its callee (every 10th is a 3 KB SDP); returns counts and latencies."""
+    latencies: list[float] = []
+    received = 0
+    expected = frames_per_pair * len(pairs)
+
+    async def drain(pair: Pair) -> None:
+        nonlocal received
+        got = 0
+        while got < frames_per_pair:
+            try:
+                text = await asyncio.wait_for(pair.callee.recv(), 10)
+            except TimeoutError:
+                return
+            if '"presence.' in text:
+                continue
+            latencies.append(time.perf_counter() - stamp_of(text))
+            got += 1
+            received += 1
+
+    async def pump(pair: Pair, offset: float) -> None:
+        if rate_per_s:
+            await asyncio.sleep(offset)
+        for seq in range(frames_per_pair):
+            await pair.caller.send(frame(pair.call_id, seq, big=seq % 10 == 9))
+            if rate_per_s:
+                await asyncio.sleep(len(pairs) / rate_per_s)
+            elif seq % 20 == 19:
+                await asyncio.sleep(0)
+
+    started = time.perf_counter()
+    spread = len(pairs) / rate_per_s if rate_per_s else 0
+    await asyncio.gather(*(drain(p) for p in pairs), *(pump(p, spread * i / len(pairs)) for i, p in enumerate(pairs)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "sent": expected,
+        "received": received,
+        "lost": expected - received,
+        "seconds": elapsed,
+        "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else float("nan"),
+        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)] if latencies else float("nan"),
+    }
+
+
+async def measure(kind: str, sockets: int, frames: int, latency: bool) -> dict[str, float]:
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            **os.environ,
+            "NUMFREE_DATA_DIR": tmp,
+            "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
+            "SECRET_KEY": "bench-only-secret-key-bench-only-secret-key-0123456789",
+            "NUMFREE_SIGNALING_RATE_PER_SECOND": "100000",
+            "NUMFREE_SIGNALING_RATE_BURST": "100000",
+            "LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "numfree.settings",
+        }
+        env.pop("REDIS_URL", None)
+        if kind == "numfree":
+            people = prepare_database(env, sockets // 2)
+            cmd = [
+                DAPHNE,
+                "-e",
+                f"tcp:port={port}:interface=127.0.0.1:backlog=1024",
+                "--websocket-max-message-size",
+                "65536",
+                "--websocket_timeout",
+                "-1",
+                "--access-log",
+                "/dev/null",
+                "numfree.asgi:application",
+            ]
+        else:
+            cmd = [PY, __file__, "--plain-server", str(port)]
+        server_log = open(f"/tmp/numfree-bench-{kind}.log", "wb")  # noqa: SIM115
+        server = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=server_log, stderr=subprocess.STDOUT)
+        try:
+            wait_port(port, server)
+            await asyncio.sleep(0.5)
+            rss_before = rss_kb(server.pid)
+            url = f"ws://127.0.0.1:{port}/ws/signaling/" if kind == "numfree" else f"ws://127.0.0.1:{port}/"
+            pairs, open_rate = await (open_numfree(url, people) if kind == "numfree" else open_plain(url, sockets))
+            await asyncio.sleep(1)
+            rss_after = rss_kb(server.pid)
+            await relay(pairs, 5, None)  # warm-up
+            cpu0 = cpu_seconds(server.pid)
+            burst = await relay(pairs, frames, None)
+            cpu1 = cpu_seconds(server.pid)
+            result = {
+                "sockets": sockets,
+                "cpu_us_per_frame": (cpu1 - cpu0) * 1e6 / max(1, burst["received"]),
+                "frames_per_s": burst["received"] / burst["seconds"],
+                "lost": burst["lost"],
+                "kb_per_socket": (rss_after - rss_before) / sockets,
+                "sockets_per_s": open_rate,
+            }
+            if latency:
+                per_pair = max(1, int(200 * 5 / len(pairs)))  # about 5 s at 200 frames/s
+                paced = await relay(pairs, per_pair, 200.0)
+                result.update(p50_ms=paced["p50_ms"], p99_ms=paced["p99_ms"], lost=result["lost"] + paced["lost"])
+            for pair in pairs:
+                await pair.caller.close()
+                await pair.callee.close()
+            return result
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+def show(name: str, r: dict[str, float]) -> None:
+    print(
+        f"{name:9} {r['sockets']:>6} sockets: {r['cpu_us_per_frame']:8.0f} us CPU/frame, {r['frames_per_s']:8.0f} frames/s, "
+        + (f"p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms @200/s, " if "p50_ms" in r else "")
+        + f"{r['kb_per_socket']:6.1f} KB RSS/socket, {r['sockets_per_s']:6.0f} sockets/s, {r['lost']} lost"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sockets", type=int, default=1000)
+    parser.add_argument("--frames", type=int, default=20, help="frames per pair in the throughput phase")
+    parser.add_argument("--scaling", default="100,1000,5000", help="socket counts for the CPU/frame scaling run")
+    parser.add_argument("--plain-server", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.plain_server:
+        await plain_relay_server(args.plain_server)
+        return
+    sockets = min(MAX_SOCKETS, args.sockets - args.sockets % 2)
+    numfree = await measure("numfree", sockets, args.frames, latency=True)
+    plain = await measure("plain", sockets, args.frames, latency=True)
+    show("numfree", numfree)
+    show("plain", plain)
+    print(
+        f"ratio     CPU/frame numfree / plain websockets = {numfree['cpu_us_per_frame'] / plain['cpu_us_per_frame']:.1f}x"
+    )
+    scaling = [min(MAX_SOCKETS, int(n)) for n in args.scaling.split(",") if n.strip()]
+    if scaling:
+        figures = {}
+        for n in scaling:
+            figures[n] = await measure("numfree", n, max(5, args.frames * 1000 // n), latency=False)
+            show("numfree", figures[n])
+        low, high = figures[min(figures)], figures[max(figures)]
+        print(
+            f"scaling   CPU/frame at {max(figures)} / at {min(figures)} = {high['cpu_us_per_frame'] / low['cpu_us_per_frame']:.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
