@@ -164,6 +164,8 @@ def place_and_answer_call(
     ringing = callee_popup.wait_for_selector("#incoming-list li[data-call-id]", timeout=WAIT_MS)
     call_id = ringing.get_attribute("data-call-id")
     wait_for_phase(window_a, "ringing")
+    notifications = callee.notifications()
+    assert list(notifications) == [f"incoming:{call_id}"], notifications
     with callee.context.expect_page(lambda page: "/call/call.html" in page.url, timeout=WAIT_MS) as callee_window:
         ringing.query_selector("button.accept").click()
     window_b = callee_window.value

@@ -181,9 +181,11 @@ def test_a_stopped_service_worker_woken_by_the_popup_reconnects_and_takes_the_ne
             popup_b.close()
 
             # Chrome stops Bob's worker (as it does when idle): its socket goes, Alice sees Bob offline.
+            # ServiceWorker.stopWorker needs a version id, which this domain does not report for
+            # extension workers; stopAllWorkers from a page of Bob's profile stops it.
             probe = bob.context.new_page()
             probe.goto("about:blank")
-            cdp = bob.context.new_cdp_session(bob.context.pages[0])
+            cdp = bob.context.new_cdp_session(probe)
             cdp.send("ServiceWorker.enable")
             cdp.send("ServiceWorker.stopAllWorkers")
             browser_cdp = bob.context.browser.new_browser_cdp_session()
