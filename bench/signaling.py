@@ -118,11 +118,20 @@ class Pair:
 async def open_numfree(url: str, people: list[tuple[str, str, str]]) -> tuple[list[Pair], float]:
     import websockets
 
-    sem = asyncio.Semaphore(100)
+    sem = asyncio.Semaphore(50)
 
     async def one(token: str, n: int):  # type: ignore[no-untyped-def]
         async with sem:
-            ws = await websockets.connect(url, origin=ORIGIN, max_size=2**20, open_timeout=60, ping_interval=None)
+            for attempt in range(3):  # daphne closes handshakes it could not answer within 5 s under load
+                try:
+                    ws = await websockets.connect(
+                        url, origin=ORIGIN, max_size=2**20, open_timeout=60, ping_interval=None
+                    )
+                    break
+                except websockets.InvalidMessage:
+                    if attempt == 2:
+                        raise
+                    await asyncio.sleep(1)
             await ws.send(json.dumps({"type": "auth", "token": token, "device_id": f"bench-dev-{n:06d}"}))
             while json.loads(await ws.recv())["type"] != "presence.snapshot":
                 pass
