@@ -1,7 +1,8 @@
 """What the outbox holds about a person: queued jobs, whose encrypted payload may carry an email or a text.
 
-A payload is readable only with the outbox keys, kept outside the database,
-and a job row is deleted once done or expired; the user's own jobs cannot be
+A payload is readable only with the outbox keys, kept outside the database;
+a job row is deleted once done, and a job given up (expired, out of attempts)
+keeps only its kind, dates and error class. The user's own jobs cannot be
 found without decrypting every payload, so erasure leaves them to finish or
 expire (nothing in them is linked to the account by a key).
 """
