@@ -83,6 +83,8 @@ class CallLog(models.Model):
             models.Index(fields=["user", "-started_at", "-id"], name="calllog_user_newest"),
             models.Index(fields=["user", "kind", "-started_at", "-id"], name="calllog_user_kind_newest"),
             models.Index(fields=["user", "peer_number", "-started_at", "-id"], name="calllog_user_peer_newest"),
+            # The retention purge finds expired rows of every user by age alone.
+            models.Index(fields=["started_at"], name="calllog_started_at"),
         ]
 
     def __str__(self) -> str:
@@ -185,6 +187,7 @@ class SmsLog(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at", "-id"], name="smslog_user_newest"),
             models.Index(fields=["user", "peer_number", "-created_at", "-id"], name="smslog_user_peer_newest"),
+            models.Index(fields=["created_at"], name="smslog_created_at"),
         ]
 
     def __str__(self) -> str:
@@ -211,6 +214,7 @@ class Voicemail(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at", "-id"], name="voicemail_user_newest"),
             models.Index(fields=["user", "peer_number", "-created_at", "-id"], name="voicemail_user_peer_newest"),
+            models.Index(fields=["created_at"], name="voicemail_created_at"),
         ]
 
     def __str__(self) -> str:
