@@ -10,6 +10,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import connections
 
 from accounts.tokens import issue_pair
 from signaling import hub as hub_module
@@ -31,6 +32,15 @@ def _fast_signaling(settings):  # type: ignore[no-untyped-def]
     yield
     reset_store()
     hub_module._hubs.clear()
+
+
+@pytest.fixture(autouse=True)
+async def _close_connections_of_the_sync_thread():  # type: ignore[no-untyped-def]
+    """Consumers reach the database from asgiref's one sync thread; leave no
+    connection open there, or Channels' close_old_connections() in the next
+    (database-less) test trips pytest-django's database blocker."""
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 def befriend(a: Any, b: Any) -> None:
