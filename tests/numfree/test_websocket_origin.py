@@ -7,6 +7,9 @@ from channels.testing import WebsocketCommunicator
 
 from numfree.asgi import application
 
+# Channels closes stale database connections around each consumer.
+pytestmark = pytest.mark.django_db
+
 
 async def handshake(origin: bytes | None) -> bool:
     headers = [(b"origin", origin)] if origin is not None else []
