@@ -138,7 +138,7 @@ class Worker:
                 db_failures += 1
                 pause = min(30.0, self.poll_seconds * 2**db_failures)
                 log.warning(
-                    "worker %s: database error %s; trying again in %.0f s", self.name, type(exc).__name__, pause
+                    "worker %s: database error %s; trying again in %.1f s", self.name, type(exc).__name__, pause
                 )
                 connection.close()
                 self._sleep(pause)
