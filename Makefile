@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Links in emails and webhook signatures use the public URL; locally, this port.
+export NUMFREE_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test lint format extension clean
 
