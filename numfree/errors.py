@@ -35,6 +35,10 @@ ERROR_CODES: dict[str, str] = {
     "no_number": "Get a NumFree number first.",
     "telephony_unavailable": "The phone network provider did not answer or refused; try again shortly.",
     "phone_code_invalid": "That code is wrong or has expired; ask for a new one.",
+    "sms_to_invalid": "A text cannot be sent to that number; give it in E.164, like +14155550123.",
+    "sms_body_empty": "The text is empty; write something to send.",
+    "sms_body_too_long": "A text is at most 1600 characters.",
+    "sms_recipient_opted_out": "That number replied STOP to yours; texts to it are refused until it replies START.",
     # Billing
     "stripe_signature_invalid": "The Stripe-Signature header does not verify for this body, or is more than 5 minutes old.",
     "plan_unknown": "There is no such plan.",

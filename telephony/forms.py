@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 
 from telephony.models import normalize_number
+from telephony.sending import MAX_BODY
 
 
 class PhoneNumberField(forms.CharField):
@@ -61,7 +62,7 @@ class BlockForm(forms.Form):
 
 class SendSmsForm(forms.Form):
     to = PhoneNumberField(max_length=32)
-    body = forms.CharField(max_length=1600, widget=forms.Textarea(attrs={"rows": 3}))
+    body = forms.CharField(max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class SimulateForm(forms.Form):

@@ -27,6 +27,8 @@ from telephony.numbers import owner_of
 
 logger = logging.getLogger(__name__)
 MAX_MEDIA = 10
+# Statuses after which Twilio does nothing more with a text we sent.
+FINAL_OUTBOUND_STATUSES = {"delivered", "undelivered", "failed", "canceled"}
 
 
 def _small_int(value: str | None, default: int) -> int:
@@ -151,7 +153,8 @@ def delete_message_at_twilio(payload: dict) -> None:
 
 
 def update_status(params: Mapping[str, str]) -> None:
-    """A message status callback: the log's status only ever moves forward."""
+    """A message status callback: the log's status only ever moves forward, and a
+    text we sent is deleted at Twilio once its status is final."""
     sid = params.get("MessageSid", "")
     status = params.get("MessageStatus") or params.get("SmsStatus") or ""
     rank = SMS_STATUS_ORDER.get(status)
@@ -159,29 +162,12 @@ def update_status(params: Mapping[str, str]) -> None:
         return
     behind = [name for name, order in SMS_STATUS_ORDER.items() if order < rank]
     SmsLog.objects.filter(message_sid=sid, status__in=behind).update(status=status)
-
-
-def send_sms(user: object, to: str, body: str) -> SmsLog:
-    """Send a text from the user's number; only its metadata is logged."""
-    from telephony.numbers import current_number
-
-    our = current_number(user)  # type: ignore[arg-type]
-    if our is None:
-        raise twilio_api.TelephonyError("Get a number first.")
-    sid, status = twilio_api.send_sms(our, to, body)
-    segments = 1 if len(body) <= 160 else -(-len(body) // 153)
-    log, _ = SmsLog.objects.get_or_create(
-        message_sid=sid,
-        defaults={
-            "user": user,
-            "direction": "out",
-            "peer_number": to,
-            "our_number": our,
-            "segments": segments,
-            "status": status,
-        },
-    )
-    return log
+    if (
+        status in FINAL_OUTBOUND_STATUSES
+        and SmsLog.objects.filter(message_sid=sid, direction="out", deleted_at_twilio=False).exists()
+    ):
+        # A text we sent is done at Twilio: delete it there too ("not stored").
+        enqueue("telephony.delete_message", {"sid": sid}, dedupe_key=f"delete-message:{sid}")
 
 
 UNDELIVERABLE_AFTER = timedelta(hours=settings.SMS_UNDELIVERABLE_HOURS)

@@ -217,12 +217,23 @@ def release_number(sid: str) -> None:
         pass
 
 
-def send_sms(from_: str, to: str, body: str) -> tuple[str, str]:
-    """Send a text; returns (MessageSid, status). The body is not kept by us."""
+@dataclass(frozen=True)
+class SentMessage:
+    sid: str
+    status: str
+    segments: int
+
+
+def send_sms(from_: str, to: str, body: str) -> SentMessage:
+    """Send a text; Twilio calls the SMS status webhook as it moves. The body is not kept by us."""
     status_callback = settings.PUBLIC_URL.rstrip("/") + "/webhooks/twilio/sms/status/"
     with _translated("send the message"):
         message = client().messages.create(from_=from_, to=to, body=body, status_callback=status_callback)
-    return message.sid, message.status
+    try:
+        segments = max(1, int(message.num_segments or 1))
+    except ValueError:
+        segments = 1
+    return SentMessage(sid=message.sid, status=message.status, segments=segments)
 
 
 def delete_message(sid: str) -> None:

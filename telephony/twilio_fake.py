@@ -29,6 +29,17 @@ _PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-f]{32})/(?P<rest>
 # fails with error 20009 until it reaches a final state.
 _IN_PROGRESS = {"accepted", "queued", "sending", "receiving"}
 _FINAL_AFTER = {"accepted": "sent", "queued": "sent", "sending": "sent", "receiving": "received"}
+# Twilio's documented magic "To" numbers for test credentials, and the error each gets.
+MAGIC_RECIPIENTS = {
+    "+15005550001": (21211, "The 'To' number is not a valid phone number."),
+    "+15005550002": (21612, "The 'To' phone number is not currently reachable via SMS."),
+    "+15005550003": (
+        21408,
+        "Permission to send an SMS has not been enabled for the region indicated by the 'To' number.",
+    ),
+    "+15005550004": (21610, "Attempt to send to unsubscribed recipient"),
+    "+15005550009": (21614, "'To' number is not a valid mobile number"),
+}
 
 
 def new_sid(prefix: str) -> str:
@@ -271,6 +282,8 @@ class FakeTwilioHttpClient(TwilioHttpClient):
         to, from_ = fields.get("To", ""), fields.get("From", "")
         if not re.fullmatch(r"\+\d{8,15}", to):
             return _error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+        if to in MAGIC_RECIPIENTS:
+            return _error(400, *MAGIC_RECIPIENTS[to])
         if not FakeTwilioResource.objects.filter(kind="number", data__phone_number=from_).exists():
             return _error(
                 400, 21606, "The From phone number is not a valid, SMS-capable inbound phone number for your account."

@@ -1,11 +1,11 @@
-"""URLs of the numbers app: Twilio webhooks (public contract), dashboard pages, /api/calls/."""
+"""URLs of the numbers app: Twilio webhooks (public contract), dashboard pages, /api/calls/ and /api/messages/."""
 
 from __future__ import annotations
 
 from django.urls import path
 
 from telephony import webhooks
-from telephony.views import api, forwarding, logs, number, simulate
+from telephony.views import api, api_messages, forwarding, logs, number, simulate
 
 app_name = "telephony"
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("webhooks/twilio/voicemail/", webhooks.voicemail_recorded, name="webhook-voicemail"),
     # API
     path("api/calls/", api.calls, name="api-calls"),
+    path("api/messages/", api_messages.messages, name="api-messages"),
     # Dashboard
     path("dashboard/number/", number.number_page, name="number"),
     path("dashboard/number/buy/", number.buy, name="number-buy"),

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from numfree.mail import queue_email
-from telephony import twilio_api
+from telephony import sending, twilio_api
 from telephony.models import Forwarding
 from telephony.numbers import current_number
 
@@ -64,7 +64,8 @@ def request_phone(user: User, phone: str) -> None:
     if our_number is None:
         raise twilio_api.TelephonyError("Get a NumFree number first: the code is texted from it.")
     code = f"{secrets.randbelow(1_000_000):06d}"
-    twilio_api.send_sms(our_number, phone, f"Your NumFree code is {code}. It expires in 15 minutes.")
+    # Logged (metadata only) and deleted at Twilio like any text we send.
+    sending.send_logged(user, our_number, phone, f"Your NumFree code is {code}. It expires in 15 minutes.")
     forwarding = forwarding_of(user)
     forwarding.phone, forwarding.phone_verified = phone, False
     forwarding.phone_code_hash = make_password(code)

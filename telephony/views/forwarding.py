@@ -9,8 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from numfree.ratelimits import enforce_account
-from telephony import forwarding as sms
-from telephony import twilio_api, verification
+from telephony import sending, twilio_api, verification
 from telephony.forms import (
     BlockForm,
     ForwardingEmailForm,
@@ -142,9 +141,9 @@ def send(request: HttpRequest) -> HttpResponse:
         return _invalid(request, form)
     enforce_account(request, "send_sms_account", request.user.email)
     try:
-        sms.send_sms(request.user, form.cleaned_data["to"], form.cleaned_data["body"])
-    except twilio_api.TelephonyError as exc:
-        messages.error(request, str(exc))
+        sending.send_text(request.user, form.cleaned_data["to"], form.cleaned_data["body"])
+    except sending.SendError as exc:
+        messages.error(request, exc.message)
         return redirect("telephony:settings")
     messages.success(request, "Sent. The text itself is not kept; the messages log shows its status.")
     return redirect("telephony:messages")

@@ -122,11 +122,11 @@ def test_location_fields_are_stored_nowhere(twilio, alice_number) -> None:
 
 
 def test_sent_text_status_only_moves_forward_whatever_the_arrival_order(twilio, alice, alice_number) -> None:
-    from telephony.forwarding import send_sms
+    from telephony.sending import send_text
 
     sequence = ["queued", "sending", "sent", "delivered"]
     for seed in range(6):
-        log = send_sms(alice, "+14155550123", "hi")
+        log = send_text(alice, "+14155550123", "hi")
         shuffled = sequence[:]
         random.Random(seed).shuffle(shuffled)
         for status in shuffled:
@@ -137,9 +137,9 @@ def test_sent_text_status_only_moves_forward_whatever_the_arrival_order(twilio, 
 
 
 def test_a_forged_status_callback_changes_nothing(twilio, alice, alice_number) -> None:
-    from telephony.forwarding import send_sms
+    from telephony.sending import send_text
 
-    log = send_sms(alice, "+14155550123", "hi")
+    log = send_text(alice, "+14155550123", "hi")
     params = {"MessageSid": log.message_sid, "MessageStatus": "failed"}
     assert twilio("/webhooks/twilio/sms/status/", params, signature="forged").status_code == 403
     log.refresh_from_db()
