@@ -12,7 +12,6 @@ import contextlib
 import logging
 from typing import Any
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from numfree.errors import error_body
@@ -24,6 +23,7 @@ from signaling.layers import Undeliverable
 from signaling.notify import user_group
 from signaling.schema import FrameError, parse_frame
 from signaling.state_store import StoreUnavailable
+from signaling.websocket import PlainWebsocketConsumer
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ CLOSE_TRY_AGAIN = 1013
 MAX_KNOWN_CALLS = 100
 
 
-class SignalingConsumer(AsyncWebsocketConsumer):
+class SignalingConsumer(PlainWebsocketConsumer):
     channel_layer_alias = "signaling"
 
     user_id: int = 0
@@ -281,8 +281,7 @@ class SignalingConsumer(AsyncWebsocketConsumer):
         self.closing = True
         with contextlib.suppress(AttributeError):
             self.auth_timer.cancel()
-        if hasattr(self.channel_layer, "discard_channel"):
-            self.channel_layer.discard_channel(self.channel_name)
+        self.channel_layer.discard_channel(self.channel_name)
         if not self.authed or self.hub is None:
             return
         hub = self.hub

@@ -39,6 +39,7 @@ class LocalChannelLayer(BaseChannelLayer):
         super().__init__(expiry=expiry, capacity=capacity)
         self._queues: dict[str, asyncio.Queue[dict[str, Any]]] = {}
         self._groups: dict[str, set[str]] = {}
+        self._sinks: dict[str, Callable[[dict[str, Any]], None]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._counter = itertools.count(1)
         self.prefix = f"local.{secrets.token_hex(6)}"
@@ -80,11 +81,18 @@ class LocalChannelLayer(BaseChannelLayer):
     async def flush(self) -> None:
         self._queues.clear()
         self._groups.clear()
+        self._sinks.clear()
 
     # --- Local delivery ---
+    def attach(self, channel: str, sink: Callable[[dict[str, Any]], None]) -> None:
+        """Hand this channel's messages to `sink` (called in the loop) instead of a queue."""
+        self._sinks[channel] = sink
+        self._queues.pop(channel, None)
+
     def discard_channel(self, channel: str) -> list[str]:
         """Forget a finished consumer's channel; returns the groups it left empty."""
         self._queues.pop(channel, None)
+        self._sinks.pop(channel, None)
         emptied = []
         for group in [g for g, members in self._groups.items() if channel in members]:
             self._groups[group].discard(channel)
@@ -94,17 +102,24 @@ class LocalChannelLayer(BaseChannelLayer):
         return emptied
 
     def is_local(self, channel: str) -> bool:
-        return channel in self._queues
+        return channel in self._sinks or channel in self._queues
 
     def _put_local(self, channel: str, message: dict[str, Any]) -> bool:
-        queue = self._queues.get(channel)
-        if queue is None:
-            return False
-        self._call_in_loop(queue.put_nowait, message)
+        sink = self._sinks.get(channel)
+        if sink is None:
+            queue = self._queues.get(channel)
+            if queue is None:
+                return False
+            sink = queue.put_nowait
+        self._call_in_loop(sink, message)
         return True
 
     def _send_local_group(self, group: str, message: dict[str, Any]) -> None:
         for channel in list(self._groups.get(group, ())):
+            sink = self._sinks.get(channel)
+            if sink is not None:
+                sink(message)
+                continue
             queue = self._queues.get(channel)
             if queue is not None:
                 queue.put_nowait(message)
