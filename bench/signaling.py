@@ -8,12 +8,20 @@ dict-of-sockets relay for reference. Everything runs on 127.0.0.1.
 
     .venv/bin/python bench/signaling.py                  # 1,000 sockets, then CPU/frame at 100, 1,000, 5,000
     .venv/bin/python bench/signaling.py --sockets 1000 --scaling ""   # one size only
+    .venv/bin/python bench/signaling.py --server uvicorn # the same app under uvicorn (uvloop, httptools, websockets)
+    .venv/bin/python bench/signaling.py --profile /tmp/prof   # py-spy collapsed stacks of the server per run
+
+On a machine with 2+ cores the server runs pinned to CPU 0 and this client to
+CPU 1 (`--no-pin` to share), so the client never takes the server's core; the
+client's own CPU use during the burst is printed, to show whether the client
+was what limited frames/s (at 100% it was).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -49,6 +57,30 @@ def rss_kb(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+def process_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+async def settle(pid: int, database: str, answered_rows: int, limit_s: float = 120) -> None:
+    """Wait until the server has written the call log of the set-up (one answered row per
+    socket) and is idle, so the burst measures relaying only."""
+    import sqlite3
+
+    deadline = time.monotonic() + limit_s
+    while database and time.monotonic() < deadline:
+        with contextlib.closing(sqlite3.connect(database, timeout=5)) as db:
+            (done,) = db.execute("select count(*) from telephony_calllog where answered_at is not null").fetchone()
+        if done >= answered_rows:
+            break
+        await asyncio.sleep(0.5)
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        await asyncio.sleep(0.5)
+        if cpu_seconds(pid) - before < 0.05:
+            return
 
 
 def wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
@@ -252,7 +284,39 @@ async def relay(pairs: list[Pair], frames_per_pair: int, rate_per_s: float | Non
     }
 
 
-async def measure(kind: str, sockets: int, frames: int, latency: bool) -> dict[str, float]:
+def server_command(server: str, port: int) -> list[str]:
+    """The Procfile's web line (daphne), or uvicorn with the same limits."""
+    if server == "uvicorn":
+        return [
+            str(Path(PY).parent / "uvicorn"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--backlog",
+            "1024",
+            "--ws-max-size",
+            "65536",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "numfree.asgi:application",
+        ]
+    return [
+        DAPHNE,
+        "-e",
+        f"tcp:port={port}:interface=127.0.0.1:backlog=1024",
+        "--websocket-max-message-size",
+        "65536",
+        "--websocket_timeout",
+        "-1",
+        "--access-log",
+        "/dev/null",
+        "numfree.asgi:application",
+    ]
+
+
+async def measure(kind: str, sockets: int, frames: int, latency: bool, opts: argparse.Namespace) -> dict[str, float]:
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         env = {
@@ -268,22 +332,14 @@ async def measure(kind: str, sockets: int, frames: int, latency: bool) -> dict[s
         env.pop("REDIS_URL", None)
         if kind == "numfree":
             people = prepare_database(env, sockets // 2)
-            cmd = [
-                DAPHNE,
-                "-e",
-                f"tcp:port={port}:interface=127.0.0.1:backlog=1024",
-                "--websocket-max-message-size",
-                "65536",
-                "--websocket_timeout",
-                "-1",
-                "--access-log",
-                "/dev/null",
-                "numfree.asgi:application",
-            ]
+            cmd = server_command(opts.server, port)
         else:
             cmd = [PY, __file__, "--plain-server", str(port)]
         server_log = open(f"/tmp/numfree-bench-{kind}.log", "wb")  # noqa: SIM115
         server = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=server_log, stderr=subprocess.STDOUT)
+        if opts.pin:
+            os.sched_setaffinity(server.pid, {0})
+        profiler = None
         try:
             wait_port(port, server)
             await asyncio.sleep(0.5)
@@ -293,10 +349,24 @@ async def measure(kind: str, sockets: int, frames: int, latency: bool) -> dict[s
             await asyncio.sleep(1)
             rss_after = rss_kb(server.pid)
             await relay(pairs, 5, None)  # warm-up
-            cpu0 = cpu_seconds(server.pid)
+            await settle(server.pid, f"{tmp}/bench.sqlite3" if kind == "numfree" else "", sockets)
+            if opts.profile:
+                out = f"{opts.profile}.{kind}.{opts.server}.{sockets}.txt"
+                profiler = subprocess.Popen(
+                    [str(Path(PY).parent / "py-spy"), "record", "--pid", str(server.pid), "--format", "raw",
+                     "--rate", "250", "--nonblocking", "-o", out],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )  # fmt: skip
+                await asyncio.sleep(1)
+            cpu0, client0 = cpu_seconds(server.pid), process_cpu()
             burst = await relay(pairs, frames, None)
-            cpu1 = cpu_seconds(server.pid)
+            cpu1, client1 = cpu_seconds(server.pid), process_cpu()
+            if profiler is not None:
+                profiler.send_signal(2)
+                profiler.wait(30)
             result = {
+                "client_cpu_pct": 100 * (client1 - client0) / burst["seconds"],
+                "server_cpu_pct": 100 * (cpu1 - cpu0) / burst["seconds"],
                 "sockets": sockets,
                 "cpu_us_per_frame": (cpu1 - cpu0) * 1e6 / max(1, burst["received"]),
                 "frames_per_s": burst["received"] / burst["seconds"],
@@ -313,6 +383,8 @@ async def measure(kind: str, sockets: int, frames: int, latency: bool) -> dict[s
                 await pair.callee.close()
             return result
         finally:
+            if profiler is not None and profiler.poll() is None:
+                profiler.kill()
             server.terminate()
             server.wait(10)
 
@@ -321,7 +393,8 @@ def show(name: str, r: dict[str, float]) -> None:
     print(
         f"{name:9} {r['sockets']:>6} sockets: {r['cpu_us_per_frame']:8.0f} us CPU/frame, {r['frames_per_s']:8.0f} frames/s, "
         + (f"p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms @200/s, " if "p50_ms" in r else "")
-        + f"{r['kb_per_socket']:6.1f} KB RSS/socket, {r['sockets_per_s']:6.0f} sockets/s, {r['lost']} lost"
+        + f"{r['kb_per_socket']:6.1f} KB RSS/socket, {r['sockets_per_s']:6.0f} sockets/s, {r['lost']} lost "
+        + f"(burst: server {r['server_cpu_pct']:.0f}% CPU, client {r['client_cpu_pct']:.0f}%)"
     )
 
 
@@ -330,29 +403,41 @@ async def main() -> None:
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--frames", type=int, default=20, help="frames per pair in the throughput phase")
     parser.add_argument("--scaling", default="100,1000,5000", help="socket counts for the CPU/frame scaling run")
+    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
+    parser.add_argument("--plain", action=argparse.BooleanOptionalAction, default=True, help="also run the plain relay")
+    parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=(os.cpu_count() or 1) >= 2)
+    parser.add_argument(
+        "--profile", metavar="PREFIX", help="write py-spy collapsed stacks of the server to PREFIX.*.txt"
+    )
     parser.add_argument("--plain-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.plain_server:
         await plain_relay_server(args.plain_server)
         return
+    if args.pin:
+        os.sched_setaffinity(0, {1})
+    print(f"server {args.server}, pinned {args.pin}, load average {os.getloadavg()[0]:.2f} at start")
     sockets = min(MAX_SOCKETS, args.sockets - args.sockets % 2)
-    numfree = await measure("numfree", sockets, args.frames, latency=True)
-    plain = await measure("plain", sockets, args.frames, latency=True)
-    show("numfree", numfree)
-    show("plain", plain)
-    print(
-        f"ratio     CPU/frame numfree / plain websockets = {numfree['cpu_us_per_frame'] / plain['cpu_us_per_frame']:.1f}x"
-    )
+    if sockets:
+        numfree = await measure("numfree", sockets, args.frames, True, args)
+        show("numfree", numfree)
+    if sockets and args.plain:
+        plain = await measure("plain", sockets, args.frames, True, args)
+        show("plain", plain)
+        print(
+            f"ratio     CPU/frame numfree / plain websockets = {numfree['cpu_us_per_frame'] / plain['cpu_us_per_frame']:.1f}x"
+        )
     scaling = [min(MAX_SOCKETS, int(n)) for n in args.scaling.split(",") if n.strip()]
     if scaling:
         figures = {}
         for n in scaling:
-            figures[n] = await measure("numfree", n, max(5, args.frames * 1000 // n), latency=False)
+            figures[n] = await measure("numfree", n, max(5, args.frames * 1000 // n), False, args)
             show("numfree", figures[n])
         low, high = figures[min(figures)], figures[max(figures)]
         print(
             f"scaling   CPU/frame at {max(figures)} / at {min(figures)} = {high['cpu_us_per_frame'] / low['cpu_us_per_frame']:.2f}x"
         )
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":

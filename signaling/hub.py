@@ -28,6 +28,15 @@ if TYPE_CHECKING:
     from signaling.consumers import SignalingConsumer
 
 logger = logging.getLogger(__name__)
+LOG_BATCH = 200
+
+
+def _write_log_batch(batch: list[tuple[Any, tuple[Any, ...], dict[str, Any]]]) -> None:
+    for fn, args, kwargs in batch:
+        try:
+            fn(*args, **kwargs)
+        except Exception:
+            logger.exception("signaling: call log write failed")
 
 
 def dumps(frame: dict[str, Any]) -> str:
@@ -120,12 +129,17 @@ class Hub:
         self._log_queue.put_nowait((fn, args, kwargs))
 
     async def _run_call_log(self) -> None:
+        """Writes queued meanwhile go to the sync thread together: one hop and one
+        database connection per batch, not per write, so many calls starting at
+        once do not queue behind a connection opened and closed per row."""
         while True:
-            fn, args, kwargs = await self._log_queue.get()
+            batch = [await self._log_queue.get()]
+            while not self._log_queue.empty() and len(batch) < LOG_BATCH:
+                batch.append(self._log_queue.get_nowait())
             try:
-                await database_sync_to_async(fn)(*args, **kwargs)
+                await database_sync_to_async(_write_log_batch)(batch)
             except Exception:
-                logger.exception("signaling: call log write failed")
+                logger.exception("signaling: call log batch failed")
             if self._log_queue.empty():
                 self._log_idle.set()
 
