@@ -39,6 +39,7 @@ CLK = os.sysconf("SC_CLK_TCK")
 CANDIDATE = "candidate:842163049 1 udp 1677729535 127.0.0.2 56143 typ srflx raddr 0.0.0.0 rport 0 generation 0"
 SDP_3K = "v=0\r\n" + "a=x-bench:" + "y" * 3000 + "\r\n"
 MAX_SOCKETS = 10_000
+PACED_RATE = [2000.0]
 
 
 def free_port() -> int:
@@ -374,6 +375,17 @@ async def measure(kind: str, sockets: int, frames: int, latency: bool, opts: arg
                 "kb_per_socket": (rss_after - rss_before) / sockets,
                 "sockets_per_s": open_rate,
             }
+            # The same offered load at every size: per-frame cost without the batching a burst
+            # gets when few sockets each send many frames back to back.
+            rate = opts.paced_rate
+            cpu0 = cpu_seconds(server.pid)
+            steady = await relay(pairs, max(1, round(rate * 4 / len(pairs))), rate)
+            cpu1 = cpu_seconds(server.pid)
+            result.update(
+                paced_cpu_us=(cpu1 - cpu0) * 1e6 / max(1, steady["received"]),
+                paced_p99_ms=steady["p99_ms"],
+                lost=result["lost"] + steady["lost"],
+            )
             if latency:
                 per_pair = max(1, int(200 * 5 / len(pairs)))  # about 5 s at 200 frames/s
                 paced = await relay(pairs, per_pair, 200.0)
@@ -394,7 +406,8 @@ def show(name: str, r: dict[str, float]) -> None:
         f"{name:9} {r['sockets']:>6} sockets: {r['cpu_us_per_frame']:8.0f} us CPU/frame, {r['frames_per_s']:8.0f} frames/s, "
         + (f"p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms @200/s, " if "p50_ms" in r else "")
         + f"{r['kb_per_socket']:6.1f} KB RSS/socket, {r['sockets_per_s']:6.0f} sockets/s, {r['lost']} lost "
-        + f"(burst: server {r['server_cpu_pct']:.0f}% CPU, client {r['client_cpu_pct']:.0f}%)"
+        + f"(burst: server {r['server_cpu_pct']:.0f}% CPU, client {r['client_cpu_pct']:.0f}%); "
+        + f"at {PACED_RATE[0]:.0f} frames/s: {r['paced_cpu_us']:.0f} us CPU/frame, p99 {r['paced_p99_ms']:.1f} ms"
     )
 
 
@@ -409,8 +422,10 @@ async def main() -> None:
     parser.add_argument(
         "--profile", metavar="PREFIX", help="write py-spy collapsed stacks of the server to PREFIX.*.txt"
     )
+    parser.add_argument("--paced-rate", type=float, default=2000.0, help="frames/s of the steady run at every size")
     parser.add_argument("--plain-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    PACED_RATE[0] = args.paced_rate
     if args.plain_server:
         await plain_relay_server(args.plain_server)
         return
@@ -429,14 +444,23 @@ async def main() -> None:
         )
     scaling = [min(MAX_SOCKETS, int(n)) for n in args.scaling.split(",") if n.strip()]
     if scaling:
-        figures = {}
+        figures: dict[int, dict[str, float]] = {}
+        plains: dict[int, dict[str, float]] = {}
         for n in scaling:
             figures[n] = await measure("numfree", n, max(5, args.frames * 1000 // n), False, args)
             show("numfree", figures[n])
-        low, high = figures[min(figures)], figures[max(figures)]
-        print(
-            f"scaling   CPU/frame at {max(figures)} / at {min(figures)} = {high['cpu_us_per_frame'] / low['cpu_us_per_frame']:.2f}x"
-        )
+            if args.plain:
+                plains[n] = await measure("plain", n, max(5, args.frames * 1000 // n), False, args)
+                show("plain", plains[n])
+        for name, runs in (("numfree", figures), ("plain", plains)):
+            if not runs:
+                continue
+            low, high = runs[min(runs)], runs[max(runs)]
+            print(
+                f"scaling   {name} CPU/frame at {max(runs)} / at {min(runs)}: "
+                f"burst {high['cpu_us_per_frame'] / low['cpu_us_per_frame']:.2f}x, "
+                f"at {args.paced_rate:.0f} frames/s {high['paced_cpu_us'] / low['paced_cpu_us']:.2f}x"
+            )
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
