@@ -51,7 +51,9 @@ class SignalingConsumer(PlainWebsocketConsumer):
         self.contacts: dict[int, str] = {}
         self.seen_online: dict[int, bool] = {}
         self.homes: dict[str, str] = {}  # call_id -> the registry holding it
-        self.tokens = float(settings.SIGNALING_RATE_BURST)
+        self.rate = float(settings.SIGNALING_RATE_PER_SECOND)
+        self.burst = float(settings.SIGNALING_RATE_BURST)
+        self.tokens = self.burst
         self.last_refill = clock.monotonic()
         self.strikes = 0
         await self.accept()
@@ -100,8 +102,7 @@ class SignalingConsumer(PlainWebsocketConsumer):
 
     def _take_token(self, cost: float) -> bool:
         now = clock.monotonic()
-        rate = settings.SIGNALING_RATE_PER_SECOND
-        self.tokens = min(float(settings.SIGNALING_RATE_BURST), self.tokens + (now - self.last_refill) * rate)
+        self.tokens = min(self.burst, self.tokens + (now - self.last_refill) * self.rate)
         self.last_refill = now
         if self.tokens >= 1:
             self.tokens -= cost

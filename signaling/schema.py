@@ -40,6 +40,7 @@ FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "call.negotiate": (frozenset({"call_id", "sdp", "description_type"}), frozenset()),
     "call.hangup": (frozenset({"call_id", "reason"}), frozenset()),
 }
+ENVELOPE = frozenset({"type", "id"})
 CANDIDATE_FIELDS = frozenset({"candidate", "sdpMid", "sdpMLineIndex", "usernameFragment"})
 
 
@@ -107,11 +108,12 @@ def _clean(frame: dict[str, Any], frame_id: str | None) -> dict[str, Any]:
     if not isinstance(kind, str) or kind not in FIELDS:
         raise FrameError("unknown_type", "type must be one of: " + ", ".join(sorted(FIELDS)))
     required, optional = FIELDS[kind]
-    present = set(frame) - {"type", "id"}
-    if missing := sorted(required - present):
-        raise FrameError("invalid_frame", f"{kind} needs: {', '.join(missing)}")
-    if extra := sorted(present - required - optional):
-        raise FrameError("invalid_frame", f"{kind} does not take: {', '.join(extra)[:200]}")
+    present = frame.keys() - ENVELOPE
+    if present != required:
+        if missing := sorted(required - present):
+            raise FrameError("invalid_frame", f"{kind} needs: {', '.join(missing)}")
+        if extra := sorted(present - required - optional):
+            raise FrameError("invalid_frame", f"{kind} does not take: {', '.join(extra)[:200]}")
     clean: dict[str, Any] = {"type": kind}
     if frame_id is not None:
         clean["id"] = frame_id
