@@ -3,9 +3,12 @@
     .venv/bin/python bench/purge.py                      # SQLite (a fresh file under /tmp)
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_purge .venv/bin/python bench/purge.py
     .venv/bin/python bench/purge.py --rows 200000        # smaller run
+    .venv/bin/python bench/purge.py --batch-size 5000 --pause 0.02   # other purge settings
 
-Prints the seconds per million rows and the dashboard page's p50/p95 during
-the purge (a second thread requests it through the whole Django stack).
+Prints the seconds per million rows and the dashboard page's p50/p95 before
+and during the purge (a second thread of the same process requests it through
+the whole Django stack, so the two also share the interpreter), with the
+machine's load average: other work on the machine slows both.
 """
 
 from __future__ import annotations
@@ -28,7 +31,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--page", default="/dashboard/")
+    parser.add_argument("--batch-size", type=int, help="rows per purge transaction (NUMFREE_PURGE_BATCH_SIZE)")
+    parser.add_argument("--pause", type=float, help="seconds between purge batches (NUMFREE_PURGE_PAUSE_SECONDS)")
     args = parser.parse_args()
+    if args.batch_size:
+        os.environ["NUMFREE_PURGE_BATCH_SIZE"] = str(args.batch_size)
+    if args.pause is not None:
+        os.environ["NUMFREE_PURGE_PAUSE_SECONDS"] = str(args.pause)
 
     if "DATABASE_URL" not in os.environ:
         path = Path(tempfile.mkdtemp(prefix="numfree-bench-")) / "bench.sqlite3"
@@ -74,19 +83,27 @@ def main() -> None:
 
     browser = threading.Thread(target=browse, daemon=True)
     browser.start()
-    time.sleep(1.0)  # a baseline before the purge begins
+    time.sleep(2.0)  # a baseline before the purge begins
     baseline = len(timings)
+    before = timings[3:baseline]  # after the first requests (template loading)
     started = time.perf_counter()
     counts = purge_expired()
     elapsed = time.perf_counter() - started
     stop.set()
     browser.join(timeout=30)
     during = timings[baseline:] or timings
-    print(f"{engine}: purged {counts} in {elapsed:.1f} s = {elapsed * 1_000_000 / max(args.rows, 1):.1f} s per million")
+    load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
     print(
-        f"{engine}: {args.page} during the purge: {len(during)} requests, "
-        f"p50 {statistics.median(during) * 1000:.0f} ms, p95 {_p95(during) * 1000:.0f} ms, max {max(during) * 1000:.0f} ms"
+        f"{engine}: batches of {settings.PRIVACY_PURGE_BATCH_SIZE} rows, "
+        f"{settings.PRIVACY_PURGE_PAUSE_SECONDS} s apart; load average {load} on {os.cpu_count()} cores"
     )
+    print(f"{engine}: purged {counts} in {elapsed:.1f} s = {elapsed * 1_000_000 / max(args.rows, 1):.1f} s per million")
+    for label, sample in (("before", before), ("during", during)):
+        if sample:
+            print(
+                f"{engine}: {args.page} {label} the purge: {len(sample)} requests, p50 "
+                f"{statistics.median(sample) * 1000:.0f} ms, p95 {_p95(sample) * 1000:.0f} ms, max {max(sample) * 1000:.0f} ms"
+            )
 
 
 def _p95(values: list[float]) -> float:

@@ -466,9 +466,11 @@ PRIVACY_EXPORT_HOURS = env.int("NUMFREE_EXPORT_HOURS", 24, minimum=1, maximum=24
 # forwarded SMS. Empty: named by their host name.
 PRIVACY_DATABASE_PROVIDER = env.str("NUMFREE_DATABASE_PROVIDER", "")
 PRIVACY_EMAIL_PROVIDER = env.str("NUMFREE_EMAIL_PROVIDER", "")
-# The purge deletes this many rows per transaction, then pauses so page requests' writes get in.
-PRIVACY_PURGE_BATCH_SIZE = env.int("NUMFREE_PURGE_BATCH_SIZE", 1000, minimum=100, maximum=50000)
-PRIVACY_PURGE_PAUSE_SECONDS = env.float("NUMFREE_PURGE_PAUSE_SECONDS", 0.01, minimum=0)
+# The purge deletes this many rows per transaction, then pauses so page requests' writes get in
+# (a writer waiting for SQLite's lock retries after 1, 2, 5, 10, 15, 20, 25 ms...: a shorter
+# pause is often missed). Figures: bench/purge.py, docs/privacy.md.
+PRIVACY_PURGE_BATCH_SIZE = env.int("NUMFREE_PURGE_BATCH_SIZE", 2000, minimum=100, maximum=50000)
+PRIVACY_PURGE_PAUSE_SECONDS = env.float("NUMFREE_PURGE_PAUSE_SECONDS", 0.02, minimum=0)
 
 # --- Logging: no personal data (see numfree/logging.py) -------------------
 LOGGING = {

@@ -1,4 +1,4 @@
-"""Worker jobs of the privacy app: exports, account erasure, retention purge and the request digest."""
+"""Worker jobs of the privacy app: exports, account erasure, retention purge (and its files) and the request digest."""
 
 from __future__ import annotations
 
@@ -21,6 +21,11 @@ def erase_account(payload: dict) -> None:
 @periodic("privacy.purge_expired", every=timedelta(hours=1))
 def purge_expired(payload: dict) -> None:
     retention.purge_expired()
+
+
+@job("privacy.delete_files", max_attempts=30)
+def delete_files(payload: dict) -> None:
+    retention.delete_files(payload["names"])
 
 
 @periodic("privacy.delete_expired_exports", every=timedelta(hours=1))

@@ -93,7 +93,11 @@ def erase_privacy(user: User) -> None:
 def purge_privacy(cutoff: Any, dry_run: bool) -> dict[str, int]:
     from privacy.retention import delete_in_batches
 
-    return {"page views": delete_in_batches(PageView.objects.filter(viewed_at__lt=cutoff), dry_run=dry_run)}
+    return {
+        "page views": delete_in_batches(
+            PageView.objects.filter(viewed_at__lt=cutoff).order_by("viewed_at"), dry_run=dry_run
+        )
+    }
 
 
 register(

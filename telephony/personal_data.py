@@ -7,10 +7,13 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
+from django.db.models import QuerySet
+
 from accounts.models import User
+from numfree.outbox import enqueue
 from privacy.export_schema import array_of, moment, obj, string
 from privacy.registry import AppPersonalData, ExportPart, holds, register
-from privacy.retention import delete_in_batches
+from privacy.retention import delete_files_later, delete_in_batches
 from telephony import twilio_api
 from telephony.models import BlockedNumber, CallLog, Forwarding, PhoneNumber, SmsLog, Voicemail
 from telephony.numbers import release_number
@@ -155,20 +158,27 @@ def erase_telephony(user: User) -> None:
     # Other users' app-call rows keep their history: peer_user becomes NULL ("deleted user").
 
 
+def _forget_voicemails_elsewhere(voicemails: QuerySet[Voicemail]) -> None:
+    """In the purge batch's transaction: queue deleting each recording at Twilio and the audio files (the worker does it)."""
+    rows = list(voicemails.values_list("recording_sid", "audio"))
+    for recording_sid, _audio in rows:
+        enqueue("telephony.delete_recording", {"sid": recording_sid}, dedupe_key=f"delete-recording:{recording_sid}")
+    delete_files_later(audio for _sid, audio in rows)
+
+
 def purge_telephony(cutoff: datetime, dry_run: bool) -> dict[str, int]:
-    voicemails = 0
-    old_voicemails = Voicemail.objects.filter(created_at__lt=cutoff)
-    if dry_run:
-        voicemails = old_voicemails.count()
-    else:
-        for voicemail in old_voicemails.iterator():
-            _at_twilio(twilio_api.delete_recording, voicemail.recording_sid)
-            delete_voicemail(voicemail)
-            voicemails += 1
     return {
-        "call log entries": delete_in_batches(CallLog.objects.filter(started_at__lt=cutoff), dry_run=dry_run),
-        "SMS log entries": delete_in_batches(SmsLog.objects.filter(created_at__lt=cutoff), dry_run=dry_run),
-        "voicemails": voicemails,
+        "call log entries": delete_in_batches(
+            CallLog.objects.filter(started_at__lt=cutoff).order_by("started_at"), dry_run=dry_run
+        ),
+        "SMS log entries": delete_in_batches(
+            SmsLog.objects.filter(created_at__lt=cutoff).order_by("created_at"), dry_run=dry_run
+        ),
+        "voicemails": delete_in_batches(
+            Voicemail.objects.filter(created_at__lt=cutoff).order_by("created_at"),
+            dry_run=dry_run,
+            before_delete=_forget_voicemails_elsewhere,
+        ),
     }
 
 
