@@ -12,8 +12,10 @@ import re
 import zipfile
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core import mail
 from django.db import connection
@@ -21,8 +23,16 @@ from django.test import Client
 from django.utils import timezone
 
 from numfree.outbox.testing import run_pending
-from privacy.models import ExportArchive, PageView
+from privacy.models import ExportArchive, PageView, PolicyVersion
+from tests.billing.conftest import FakeStripeCustomer
 from tests.conftest import PASSWORD
+from tests.signaling.conftest import (  # noqa: F401  (the socket tests' autouse setup, as in tests/signaling)
+    _close_connections_of_the_sync_thread,
+    _fast_signaling,
+    befriend,
+    connect,
+    token_for,
+)
 
 ROOT = Path(settings.BASE_DIR)
 PAGES = ["/", "/privacy/", "/privacy/extension/", "/login/", "/signup/"]
@@ -46,6 +56,18 @@ def _token(client: Client, email: str = "alice@example.com") -> dict:
 def _claims(jwt: str) -> dict:
     payload = jwt.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def _ice_urls(ice: dict) -> list[str]:
+    return [u for s in ice["iceServers"] for u in ([s["urls"]] if isinstance(s["urls"], str) else s["urls"])]
+
+
+def _subscribe_and_buy_a_number(client: Client, user) -> str:  # type: ignore[no-untyped-def]
+    """Through the pages, as the user would: Stripe Checkout (the fake's hosted page), then a number."""
+    FakeStripeCustomer(client, user).subscribe()
+    results = client.get("/dashboard/number/?country=US&area_code=415").context["results"]
+    client.post("/dashboard/number/buy/", {"e164": results[0].e164, "country": "US"})
+    return results[0].e164
 
 
 def _export_zip(client: Client) -> zipfile.ZipFile:
@@ -232,8 +254,7 @@ def test_audio_goes_directly_between_callers(alice, client):
     """Calls are peer-to-peer encrypted via WebRTC. Audio goes directly between callers."""
     ice = client.get("/api/signaling/ice-servers/", HTTP_AUTHORIZATION=f"Bearer {_token(client)['access']}").json()
     assert ice["iceTransportPolicy"] == "all"
-    urls = [u for s in ice["iceServers"] for u in ([s["urls"]] if isinstance(s["urls"], str) else s["urls"])]
-    assert not [u for u in urls if u.startswith(("turn:", "turns:"))]
+    assert not [u for u in _ice_urls(ice) if u.startswith(("turn:", "turns:"))]
 
 
 @pytest.mark.django_db
@@ -269,6 +290,50 @@ def test_the_auth_token_is_stored_locally_and_goes_only_to_numfree():
     assert all("numfree.com" in source or source == "'self'" for source in connect.split())
 
 
+def test_microphone_audio_only_during_active_calls_streamed_peer_to_peer_via_webrtc():
+    """Microphone audio (only during active calls, streamed peer-to-peer via WebRTC)"""
+    extension = ROOT / "extension"
+    sources = {
+        path.relative_to(extension).as_posix(): path.read_text()
+        for path in extension.rglob("*.js")
+        if "tests" not in path.relative_to(extension).parts
+    }
+    assert [name for name, text in sources.items() if "mediaDevices" in text] == ["call/call.js"]
+    call = sources["call/call.js"]
+    # Only the call window (opened for one call) asks, for audio and never video...
+    assert re.findall(r"getUserMedia\(([^)]*)\)", call) == ["{ audio: true, video: false }"]
+    assert '<script type="module" src="call.js"></script>' in (extension / "call" / "call.html").read_text()
+    # ...hands the audio only to the RTCPeerConnection, records nothing...
+    assert "pc.addTrack(track, localStream)" in call
+    assert not [name for name, text in sources.items() if re.search(r"MediaRecorder|AudioContext|captureStream", text)]
+    # ...and stops the microphone when the call ends, however it ends.
+    assert 'if (state.phase === "ended") cleanup();' in call
+    cleanup = re.search(r"\nfunction cleanup\(\) \{\n(.*?)\n\}", call, re.S).group(1)
+    assert "for (const track of localStream?.getTracks() || []) track.stop();" in cleanup
+    manifest = json.loads((extension / "manifest.json").read_text())
+    assert not {"tabCapture", "offscreen", "audioCapture"} & set(manifest["permissions"])
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_online_presence_of_other_numfree_users_email_addresses_only(alice, bob):
+    """Online presence of other NumFree users (email addresses only)"""
+    bob.name = "Robert Builder"
+    await sync_to_async(bob.save)()
+    await sync_to_async(befriend)(alice, bob)
+    b = await connect(bob, "bob-dev01")
+    a = await connect(alice, "alice-dev1")
+    frames = [a.snapshot, await b.recv()]
+    await a.close()
+    frames.append(await b.recv())
+    await b.close()
+    assert frames[0] == {"type": "presence.snapshot", "contacts": [{"email": "bob@example.com", "online": True}]}
+    assert frames[1:] == [
+        {"type": "presence.update", "email": "alice@example.com", "online": True},
+        {"type": "presence.update", "email": "alice@example.com", "online": False},
+    ]
+    assert "Robert" not in json.dumps(frames) and "Alice" not in json.dumps(frames)
+
+
 # --- How We Use Your Data ---------------------------------------------------------
 
 
@@ -283,6 +348,66 @@ def test_internal_analytics_no_third_party_trackers(client, alice):
         external = re.findall(r'(?:src|href|action)="((?:https?:)?//[^"]+)"', html)
         assert external == [], (response.request["PATH_INFO"], external)
         assert "default-src 'self'" in response["Content-Security-Policy"]
+
+
+@pytest.mark.django_db
+def test_we_do_not_sell_rent_or_share_your_personal_data_with_third_parties_for_marketing_purposes(
+    alice, client, outbound, drain, settings
+):
+    """We do not sell, rent, or share your personal data with third parties for marketing purposes."""
+    from tests.telephony.conftest import inbound_sms_params, signed_post
+
+    settings.PUBLIC_URL = "http://127.0.0.1:9"  # the Stripe fake's own event delivery finds nobody there
+    number = _subscribe_and_buy_a_number(client, alice)
+    signed_post(Client(), "/webhooks/twilio/sms/", inbound_sms_params(number, body="see you at noon"))
+    drain()
+    paths = [*PAGES, *SIGNED_IN_PAGES, "/dashboard/number/", "/dashboard/billing/"]
+    pages = [client.get(path, follow=True) for path in paths]
+    # Personal data went to the two processors that run the service, and to the user's own inbox; nowhere else.
+    assert {urlsplit(url).hostname for _verb, url, _fields in outbound.stripe} == {"api.stripe.com"}
+    assert {urlsplit(url).hostname for _verb, url, _fields in outbound.twilio} == {"api.twilio.com"}
+    assert outbound.elsewhere == []
+    assert {address for message in mail.outbox for address in message.recipients()} == {"alice@example.com"}
+    for response in pages:  # and no page hands the browser to anyone else
+        assert response.status_code == 200
+        assert re.findall(r'(?:src|href|action)="((?:https?:)?//[^"]+)"', response.content.decode()) == []
+
+
+# --- Third-Party Services ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_we_share_only_the_minimum_data_required_to_provide_the_service(alice, client, outbound, settings):
+    """Each operates under their own privacy policies. We share only the minimum data required to provide the service."""
+    from telephony.models import Forwarding
+
+    settings.PUBLIC_URL = "http://127.0.0.1:9"
+    alice.name = "Alice Liddell"
+    alice.save()
+    Forwarding.objects.create(user=alice, phone="+14155550199", phone_verified=True)
+    number = _subscribe_and_buy_a_number(client, alice)
+    # Stripe: the email (for receipts) and our id for the customer; plan, customer and return links for Checkout.
+    assert outbound.sent("stripe", "POST", "/v1/customers") == [
+        {"email": "alice@example.com", "metadata[numfree_user]": str(alice.pk)}
+    ]
+    [checkout] = outbound.sent("stripe", "POST", "/v1/checkout/sessions")
+    assert set(checkout) <= {
+        "mode",
+        "customer",
+        "client_reference_id",
+        "line_items[0][price]",
+        "line_items[0][quantity]",
+        "success_url",
+        "cancel_url",
+    }
+    # Twilio: the number to buy and where its calls and texts should be sent.
+    [purchase] = outbound.sent("twilio", "POST", "/IncomingPhoneNumbers.json")
+    assert purchase.pop("PhoneNumber") == number
+    public = settings.PUBLIC_URL.rstrip("/")
+    assert purchase and all(v == "POST" or v.startswith(f"{public}/webhooks/twilio/") for v in purchase.values())
+    everything = json.dumps([outbound.stripe, outbound.twilio])
+    assert "Liddell" not in everything and "+14155550199" not in everything and PASSWORD not in everything
+    assert "alice@example.com" not in json.dumps(outbound.twilio)
 
 
 # --- Data Security ------------------------------------------------------------
@@ -321,6 +446,35 @@ def test_rate_limiting_to_prevent_unauthorized_access(client, alice):
     assert 429 in statuses
     limited = client.post("/login/", {"username": "alice@example.com", "password": PASSWORD})
     assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
+
+
+SDP_OFFER = (
+    "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:EsAw\r\na=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n"
+    "a=fingerprint:sha-256 D2:FA:0E:C3:22:59:5E:14:95:69:92:3D:13:B4:84:24:2C:C2:A2:C0:3E:FD:34:8E:5E:EA:6F:AF:52:CE:E6:0F\r\n"
+    "a=setup:actpass\r\na=mid:0\r\na=sendrecv\r\na=rtpmap:111 opus/48000/2\r\n"
+)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_webrtc_end_to_end_encryption_for_voice_calls(alice, bob):
+    """WebRTC end-to-end encryption for voice calls"""
+    # No relay is offered: the DTLS-SRTP media can only go browser to browser...
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {await token_for(alice)}"}
+    ice = (await sync_to_async(Client().get)("/api/signaling/ice-servers/", **headers)).json()
+    assert ice["iceTransportPolicy"] == "all" and not [u for u in _ice_urls(ice) if u.startswith("turn")]
+    # ...and the descriptions cross our server untouched, so each side checks the other's DTLS fingerprint.
+    await sync_to_async(befriend)(alice, bob)
+    a, b = await connect(alice, "alice-dev1"), await connect(bob, "bob-dev01")
+    await a.send({"type": "call.invite", "call_id": "call-e2e1", "to": "bob@example.com", "sdp": SDP_OFFER})
+    assert (await b.recv_type("call.invite"))["sdp"] == SDP_OFFER
+    assert (await a.recv_type("call.status"))["status"] == "ringing"
+    answer = SDP_OFFER.replace("D2:FA", "0B:7C").replace("a=setup:actpass", "a=setup:active")
+    await b.send({"type": "call.answer", "call_id": "call-e2e1", "sdp": answer})
+    assert (await a.recv_type("call.answer"))["sdp"] == answer
+    await b.send({"type": "call.hangup", "call_id": "call-e2e1", "reason": "user_hangup"})
+    await a.close()
+    await b.close()
 
 
 # --- Data Retention -------------------------------------------------------------
@@ -447,14 +601,31 @@ def test_we_respect_do_not_track_browser_signals(client):
 # --- Changes to This Policy -------------------------------------------------------------
 
 
-@pytest.mark.django_db
-def test_changes_will_be_posted_on_this_page_with_an_updated_date(client):
-    """Changes will be posted on this page with an updated date."""
-    from privacy.models import PolicyVersion
+def _policy_changed_after_alice_joined(alice) -> str:  # type: ignore[no-untyped-def]
+    alice.date_joined = timezone.now() - timedelta(days=30)
+    alice.save()
+    today = timezone.localdate()
+    PolicyVersion.objects.create(version="2", effective_date=today, summary_of_changes="We now name our mail provider.")
+    return f"{today:%B} {today.day}, {today.year}"
 
-    PolicyVersion.objects.create(version="2", effective_date=timezone.localdate())
-    page = client.get("/privacy/").content.decode()
-    assert (
-        f"Version 2, effective {timezone.localdate():%B} {timezone.localdate().day}, {timezone.localdate().year}"
-        in page
-    )
+
+@pytest.mark.django_db
+def test_changes_will_be_posted_on_this_page_with_an_updated_date(alice, alice_client, client):
+    """Changes will be posted on this page with an updated date."""
+    date = _policy_changed_after_alice_joined(alice)
+    assert f"Version 2, effective {date}" in client.get("/privacy/").content.decode()
+    notice = alice_client.get("/dashboard/").content.decode()
+    assert f'We updated our <a href="/privacy/">privacy policy</a> on {date}.' in notice
+
+
+@pytest.mark.django_db
+def test_continued_use_of_the_service_after_changes_constitutes_acceptance_of_the_updated_policy(alice, alice_client):
+    """Continued use of the service after changes constitutes acceptance of the updated policy."""
+    date = _policy_changed_after_alice_joined(alice)
+    # Nothing stops the service to ask for consent again: pages and the API keep working, with a dated notice.
+    page = alice_client.get("/dashboard/")
+    assert page.status_code == 200 and f"on {date}." in page.content.decode()
+    calls = Client().get("/api/calls/", HTTP_AUTHORIZATION=f"Bearer {_token(Client())['access']}")
+    assert calls.status_code == 200
+    alice_client.post("/privacy/notice/dismiss/", {"next": "/dashboard/"})
+    assert "We updated our" not in alice_client.get("/dashboard/").content.decode()
