@@ -13,6 +13,7 @@ import os
 import secrets
 import sys
 from datetime import timedelta
+from hashlib import sha256 as _sha256
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -383,8 +384,6 @@ LOGS_PAGE_SIZE = 50
 # against billing/fake_stripe/, a local fake of the Stripe endpoints NumFree
 # uses, plugged in below the official SDK (its HTTP client). Production never
 # falls back to it. docs/billing.md describes the flow.
-from hashlib import sha256 as _sha256  # noqa: E402
-
 _STRIPE_REQUIRED = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_MONTHLY", "STRIPE_PRICE_YEARLY")
 _stripe_missing = [name for name in _STRIPE_REQUIRED if not env.is_set(name)]
 if _stripe_missing and (not DEBUG or env.is_set("STRIPE_SECRET_KEY")):
