@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from signaling import clock
+from signaling import clock, gc_pauses
 from signaling.layers import LocalChannelLayer, Undeliverable
 from signaling.notify import LAYER
 from signaling.state_store import StoreUnavailable, get_store
@@ -67,6 +66,7 @@ class Hub:
             self.loop.create_task(self._run_registry()),
             self.loop.create_task(self._run_presence_upkeep()),
             self.loop.create_task(self._run_call_log()),
+            self.loop.create_task(self._run_gc_upkeep()),
         ]
         if hasattr(self.layer, "on_reconnect"):
             self.layer.on_reconnect.append(self._after_reconnect)
@@ -148,6 +148,12 @@ class Hub:
         """Wait until every queued call-log write is in the database (tests, shutdown)."""
         await self._log_idle.wait()
 
+    async def _run_gc_upkeep(self) -> None:
+        """Not a protocol timer (real seconds, not the clock seam): see gc_pauses."""
+        while True:
+            await asyncio.sleep(gc_pauses.FREEZE_EVERY_S)
+            gc_pauses.freeze_survivors()
+
     # --- presence ---
     async def _run_presence_upkeep(self) -> None:
         """Refresh this process's presence entries, and notice contacts whose process died."""
@@ -180,25 +186,12 @@ _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
 _starting: dict[asyncio.AbstractEventLoop, asyncio.Future[Hub]] = {}
 
 
-_startup_frozen = False
-
-
-def _freeze_startup_objects() -> None:
-    """Move everything loaded at startup (Django, the apps, the server: ~100k objects) out
-    of the garbage collector's reach, once per process. A full collection over them
-    takes ~80-300 ms on this hardware, a pause every socket would see as latency."""
-    global _startup_frozen
-    if not _startup_frozen:
-        _startup_frozen = True
-        gc.freeze()
-
-
 async def get_hub() -> Hub:
     loop = asyncio.get_running_loop()
     hub = _hubs.get(loop)
     if hub is not None:
         return hub
-    _freeze_startup_objects()
+    gc_pauses.freeze_survivors()  # what startup loaded (Django, the apps, the server)
     pending = _starting.get(loop)
     if pending is not None:
         return await pending
