@@ -40,6 +40,7 @@ class LocalChannelLayer(BaseChannelLayer):
         self._queues: dict[str, asyncio.Queue[dict[str, Any]]] = {}
         self._groups: dict[str, set[str]] = {}
         self._sinks: dict[str, Callable[[dict[str, Any]], None]] = {}
+        self._memberships: dict[str, set[str]] = {}  # channel -> its groups, so leaving costs O(its groups)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._counter = itertools.count(1)
         self.prefix = f"local.{secrets.token_hex(6)}"
@@ -67,8 +68,10 @@ class LocalChannelLayer(BaseChannelLayer):
 
     async def group_add(self, group: str, channel: str) -> None:
         self._groups.setdefault(group, set()).add(channel)
+        self._memberships.setdefault(channel, set()).add(group)
 
     async def group_discard(self, group: str, channel: str) -> None:
+        self._memberships.get(channel, set()).discard(group)
         members = self._groups.get(group)
         if members is not None:
             members.discard(channel)
@@ -82,6 +85,7 @@ class LocalChannelLayer(BaseChannelLayer):
         self._queues.clear()
         self._groups.clear()
         self._sinks.clear()
+        self._memberships.clear()
 
     # --- Local delivery ---
     def attach(self, channel: str, sink: Callable[[dict[str, Any]], None]) -> None:
@@ -94,9 +98,12 @@ class LocalChannelLayer(BaseChannelLayer):
         self._queues.pop(channel, None)
         self._sinks.pop(channel, None)
         emptied = []
-        for group in [g for g, members in self._groups.items() if channel in members]:
-            self._groups[group].discard(channel)
-            if not self._groups[group]:
+        for group in self._memberships.pop(channel, ()):
+            members = self._groups.get(group)
+            if members is None:
+                continue
+            members.discard(channel)
+            if not members:
                 del self._groups[group]
                 emptied.append(group)
         return emptied
