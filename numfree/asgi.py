@@ -15,12 +15,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from numfree.concurrency import HttpConcurrencyLimit  # noqa: E402
 from numfree.websocket import OriginAllowlist  # noqa: E402
 from signaling.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": HttpConcurrencyLimit(django_asgi_app),
         "websocket": OriginAllowlist(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -101,6 +101,14 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "numfree.urls"
 ASGI_APPLICATION = "numfree.asgi.application"
+# HTTP requests running Django code at once per web process (numfree/concurrency.py):
+# SQLite has one writer at a time, so a small number; PostgreSQL takes more.
+HTTP_CONCURRENCY = env.int(
+    "NUMFREE_HTTP_CONCURRENCY",
+    16 if env.is_set("DATABASE_URL") and "postgres" in env.str("DATABASE_URL") else 4,
+    minimum=1,
+    maximum=256,
+)
 
 TEMPLATES = [
     {
