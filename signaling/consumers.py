@@ -191,6 +191,13 @@ class SignalingConsumer(PlainWebsocketConsumer):
         except (StoreUnavailable, Undeliverable):
             await self._refuse("service_unavailable", CLOSE_TRY_AGAIN)
             return
+        with contextlib.suppress(StoreUnavailable):
+            # Rejoin this device's live calls before saying auth.ok, so a frame
+            # the other party sends once we are back is routed to this socket.
+            calls = await self.hub.store.calls_of_device(self.user_id, self.device_id)
+            for call_id, home in calls.items():
+                self._remember(call_id, home)
+                await self.hub.to_registry(home, self._event("back", {"call_id": call_id}))
         reply: dict[str, Any] = {"type": "auth.ok", "email": self.email}
         if "id" in frame:
             reply["id"] = frame["id"]
@@ -199,10 +206,6 @@ class SignalingConsumer(PlainWebsocketConsumer):
             await self._send_snapshot()
             if not devices:
                 await self._announce(online=True)
-            calls = await self.hub.store.calls_of_device(self.user_id, self.device_id)
-            for call_id, home in calls.items():
-                self._remember(call_id, home)
-                await self.hub.to_registry(home, self._event("back", {"call_id": call_id}))
 
     async def _send_snapshot(self) -> None:
         assert self.hub is not None
