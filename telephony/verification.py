@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core import signing
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -71,21 +72,25 @@ def request_phone(user: User, phone: str) -> None:
     forwarding.phone_code_hash = make_password(code)
     forwarding.phone_code_sent_at = timezone.now()
     forwarding.phone_code_attempts = 0
-    forwarding.save()
+    forwarding.save(
+        update_fields=["phone", "phone_verified", "phone_code_hash", "phone_code_sent_at", "phone_code_attempts"]
+    )
 
 
 def confirm_phone(user: User, code: str) -> bool:
-    forwarding = forwarding_of(user)
-    sent_at = forwarding.phone_code_sent_at
-    if not forwarding.phone_code_hash or sent_at is None or timezone.now() - sent_at > CODE_LIFETIME:
+    """Check a code against the one texted; after MAX_CODE_ATTEMPTS tries that code is dead.
+
+    Each try is counted before the code is compared, by one conditional UPDATE
+    (attempts < limit, bound to that very code and still fresh), so guesses sent
+    at once cannot share one attempt: a guess that gets no attempt is not checked.
+    """
+    code_hash = forwarding_of(user).phone_code_hash
+    if not code_hash:
         return False
-    if forwarding.phone_code_attempts >= MAX_CODE_ATTEMPTS:
+    this_code = Forwarding.objects.filter(user=user, phone_code_hash=code_hash)
+    counted = this_code.filter(
+        phone_code_attempts__lt=MAX_CODE_ATTEMPTS, phone_code_sent_at__gte=timezone.now() - CODE_LIFETIME
+    ).update(phone_code_attempts=F("phone_code_attempts") + 1)
+    if not counted or not check_password(code, code_hash):
         return False
-    forwarding.phone_code_attempts += 1
-    if not check_password(code, forwarding.phone_code_hash):
-        forwarding.save(update_fields=["phone_code_attempts"])
-        return False
-    forwarding.phone_verified = True
-    forwarding.phone_code_hash = ""
-    forwarding.save(update_fields=["phone_verified", "phone_code_hash", "phone_code_attempts"])
-    return True
+    return this_code.update(phone_verified=True, phone_code_hash="") == 1
