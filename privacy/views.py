@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from privacy import erasure, exports, notices, subject_requests, usage
@@ -151,4 +153,7 @@ def delete_account(request: HttpRequest) -> HttpResponse:
 def dismiss_notice(request: HttpRequest) -> HttpResponse:
     notices.dismiss(request.user)
     target = request.POST.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else "landing")
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure() or not settings.DEBUG
+    )
+    return redirect(target if safe else "landing")

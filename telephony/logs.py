@@ -10,6 +10,7 @@ import base64
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -202,7 +203,7 @@ def export_csv(kind: LogKind, rows: QuerySet) -> Iterator[str]:
     writer.writerow(["id", *kind.columns])
     for row in rows.iterator(chunk_size=2000):
         values = row_values(kind, row)
-        writer.writerow([_csv_safe(values[column]) for column in ["id", *kind.columns]])
+        writer.writerow([csv_cell(values[column]) for column in ["id", *kind.columns]])
         if buffer.tell() > 32_000:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -210,9 +211,16 @@ def export_csv(kind: LogKind, rows: QuerySet) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def _csv_safe(value: Any) -> Any:
-    # Spreadsheets run cells starting with = + - @ as formulas; numbers start with +.
-    if isinstance(value, str) and value[:1] in {"=", "-", "@"}:
+# OWASP's "CSV Injection": a spreadsheet reads a cell starting with one of
+# these as a formula. A whole E.164 number (+ and 2-15 ASCII digits) is left
+# as it is: at worst a spreadsheet shows it as a plain number.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell value a spreadsheet shows as text: a would-be formula gets a leading single quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS) and not _E164.fullmatch(value):
         return "'" + value
     return value
 
