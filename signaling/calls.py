@@ -163,6 +163,8 @@ class CallRegistry:
             "sdp": frame["sdp"],
             "lifetime_ms": self.hub_setting("SIGNALING_INVITE_LIFETIME_MS"),
         }
+        if "sas_commitment" in frame:  # the verification code's commitment, passed on untouched
+            invite["sas_commitment"] = frame["sas_commitment"]
         call.timer = clock.call_later("SIGNALING_INVITE_LIFETIME_MS", lambda: self._spawn(self._timeout(call)))
         delivered = [address for address in list(call.ringing) if await self.hub.deliver(address, invite)]
         if not delivered and not call.ended and call.answered_addr is None:
@@ -255,12 +257,19 @@ class CallRegistry:
         return [(event["addr"], error("unknown_call", frame))]
 
     def _negotiate(self, call: Call, event: dict[str, Any]) -> Out:
+        return self._to_peer(call, event, "Renegotiate only after the call is answered.")
+
+    def _sas_reveal(self, call: Call, event: dict[str, Any]) -> Out:
+        return self._to_peer(call, event, "Reveal the verification nonce only after the call is answered.")
+
+    def _to_peer(self, call: Call, event: dict[str, Any], too_early: str) -> Out:
+        """Relays a frame between the two parties of an answered call, in either direction."""
         frame = event["frame"]
         peer = self._peer_of(call, event)
         if peer is None:
             return [(event["addr"], error("unknown_call", frame))]
         if call.answered_addr is None:
-            return [(event["addr"], error("invalid_state", frame, "Renegotiate only after the call is answered."))]
+            return [(event["addr"], error("invalid_state", frame, too_early))]
         sender_email = call.caller_email if event["user_id"] == call.caller_id else call.callee_email
         return [(peer, relayed(frame, sender_email))]
 

@@ -12,6 +12,8 @@ import re
 from typing import Any
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9._~-]{8,64}")
+# The verification code's commitment and nonces (docs/extension.md): SHA-256 / 32 random bytes, hex.
+SAS_HEX_RE = re.compile(r"[0-9a-f]{64}")
 MAX_SDP_CHARS = 60_000
 MAX_CANDIDATES = 50
 HANGUP_REASONS = frozenset(
@@ -33,13 +35,15 @@ HANGUP_REASONS = frozenset(
 FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "auth": (frozenset({"token", "device_id"}), frozenset()),
     "ping": (frozenset(), frozenset()),
-    "call.invite": (frozenset({"call_id", "to", "sdp"}), frozenset()),
-    "call.answer": (frozenset({"call_id", "sdp"}), frozenset()),
+    "call.invite": (frozenset({"call_id", "to", "sdp"}), frozenset({"sas_commitment"})),
+    "call.answer": (frozenset({"call_id", "sdp"}), frozenset({"sas_nonce"})),
     "call.reject": (frozenset({"call_id"}), frozenset()),
     "call.candidates": (frozenset({"call_id", "candidates"}), frozenset()),
     "call.negotiate": (frozenset({"call_id", "sdp", "description_type"}), frozenset()),
     "call.hangup": (frozenset({"call_id", "reason"}), frozenset()),
+    "call.sas_reveal": (frozenset({"call_id", "sas_nonce"}), frozenset()),
 }
+SAS_FIELDS = ("sas_commitment", "sas_nonce")
 ENVELOPE = frozenset({"type", "id"})
 CANDIDATE_FIELDS = frozenset({"candidate", "sdpMid", "sdpMLineIndex", "usernameFragment"})
 
@@ -63,6 +67,13 @@ def _token(frame: dict[str, Any], field: str) -> str:
     value = frame[field]
     if not isinstance(value, str) or not TOKEN_RE.fullmatch(value):
         raise FrameError("invalid_frame", f"{field} must be 8-64 characters of A-Z a-z 0-9 . _ ~ -")
+    return value
+
+
+def _sas_hex(frame: dict[str, Any], field: str) -> str:
+    value = frame[field]
+    if not isinstance(value, str) or not SAS_HEX_RE.fullmatch(value):
+        raise FrameError("invalid_frame", f"{field} must be 64 lower-case hex digits")
     return value
 
 
@@ -125,6 +136,9 @@ def _clean(frame: dict[str, Any], frame_id: str | None) -> dict[str, Any]:
         clean["call_id"] = _token(frame, "call_id")
     if "sdp" in required:
         clean["sdp"] = _string(frame, "sdp", MAX_SDP_CHARS)
+    for field in SAS_FIELDS:
+        if field in frame:  # only where FIELDS allows it: anything else was refused above
+            clean[field] = _sas_hex(frame, field)
     if kind == "call.invite":
         clean["to"] = _string(frame, "to", 254).strip().lower()
     elif kind == "call.candidates":

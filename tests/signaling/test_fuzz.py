@@ -36,6 +36,7 @@ TYPES = [
     "call.candidates",
     "call.negotiate",
     "call.hangup",
+    "call.sas_reveal",
     "x",
 ]
 
@@ -55,7 +56,9 @@ def random_value(rng: random.Random, depth: int = 0):  # type: ignore[no-untyped
     if choice == 5:
         return [random_value(rng, depth + 1) for _ in range(rng.randrange(0, 5))]
     return {
-        rng.choice(["type", "call_id", "sdp", "to", "candidates", "reason", "id", "zz"]): random_value(rng, depth + 1)
+        rng.choice(["type", "call_id", "sdp", "to", "candidates", "reason", "id", "sas_nonce", "zz"]): random_value(
+            rng, depth + 1
+        )
         for _ in range(rng.randrange(0, 6))
     }
 
@@ -69,9 +72,24 @@ def random_frame(rng: random.Random) -> str:
         return json.dumps(random_value(rng))
     frame = {"type": rng.choice(TYPES)}
     for field in rng.sample(
-        ["call_id", "sdp", "to", "candidates", "reason", "description_type", "id", "token", "device_id"], 3
+        [
+            "call_id",
+            "sdp",
+            "to",
+            "candidates",
+            "reason",
+            "description_type",
+            "id",
+            "token",
+            "device_id",
+            "sas_commitment",
+            "sas_nonce",
+        ],
+        3,
     ):
         frame[field] = random_value(rng)
+    if rng.random() < 0.1:  # well-formed verification values, on any frame type
+        frame[rng.choice(["sas_commitment", "sas_nonce"])] = "".join(rng.choice("0123456789abcdef") for _ in range(64))
     if rng.random() < 0.5:
         frame["call_id"] = "call-0001"  # aimed at the live call between alice and bob
     if rng.random() < 0.3:
