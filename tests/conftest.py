@@ -10,11 +10,25 @@ import socket
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+import hypothesis
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Property-based tests: CI runs the same examples every time ("ci": derandomized,
+# a fixed count, no per-example deadline on a busy 2-core machine); locally
+# "dev" explores new ones. HYPOTHESIS_PROFILE picks either explicitly.
+hypothesis.settings.register_profile(
+    "ci", derandomize=True, max_examples=50, deadline=None, database=None, print_blob=True
+)
+hypothesis.settings.register_profile("dev", max_examples=50, deadline=None)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if IN_CI else "dev"))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"hypothesis profile: {hypothesis.settings.get_current_profile_name()}"
 
 
 def _reachable(url: str, default_port: int) -> bool:
