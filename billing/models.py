@@ -91,21 +91,3 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"
-
-
-class FakeStripeObject(models.Model):
-    """State of the local fake of Stripe (DEBUG and tests only), shared by the web and worker processes.
-
-    Personal data: a fake customer's email, deleted with the fake customer.
-    """
-
-    id = models.CharField(primary_key=True, max_length=255)
-    object = models.CharField(max_length=64)
-    data = models.JSONField()
-    created = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        indexes = [models.Index(fields=["object", "created"], name="fakestripe_object_created")]
-
-    def __str__(self) -> str:
-        return self.id

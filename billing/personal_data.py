@@ -63,9 +63,6 @@ register(
         models={
             "BillingAccount": holds("user", user_field="user"),
             "StripeEvent": no_personal_data("only Stripe's event ids and types, kept to ignore repeats"),
-            "FakeStripeObject": holds(
-                "email", reason="the simulated Stripe account's customers (DEBUG and tests only)"
-            ),
         },
         export=export_billing,
         erase=erase_customer,

@@ -425,6 +425,12 @@ BILLING_NUMBER_HOLD_DAYS = env.int("NUMFREE_NUMBER_HOLD_DAYS", 30, minimum=1, ma
 # A reminder of the release date goes out this many days before it.
 BILLING_RELEASE_REMINDER_DAYS = env.int("NUMFREE_NUMBER_RELEASE_REMINDER_DAYS", 3, minimum=1, maximum=30)
 
+# --- The local fakes' own store -------------------------------------------
+# What the fake Twilio and fake Stripe hold lives in their own SQLite file,
+# shared by the web and worker processes and never in NumFree's database
+# (numfree/fake_store.py). Tests give each test a fresh one.
+FAKES_DB = Path(env.str("NUMFREE_FAKES_DB", str(DATA_DIR / "fakes.sqlite3"))).resolve()
+
 # --- Signaling -----------------------------------------------------------
 # Chrome extension ids allowed as WebSocket Origins (chrome-extension://<id>).
 # The embedded default lists the dev build's id (its manifest key is fixed).

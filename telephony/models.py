@@ -219,17 +219,3 @@ class Voicemail(models.Model):
 
     def __str__(self) -> str:
         return f"voicemail {self.recording_sid}"
-
-
-class FakeTwilioResource(models.Model):
-    """State of the local Twilio fake (embedded mode and tests), shared by the web
-    and worker processes. Holds what Twilio would hold, except message bodies."""
-
-    kind = models.CharField(max_length=24)
-    sid = models.CharField(max_length=64, unique=True)
-    data = models.JSONField(default=dict)
-    content = models.BinaryField(blank=True, default=b"")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return f"fake {self.kind} {self.sid}"

@@ -193,8 +193,6 @@ register(
             "CallLog": holds("user", "phone", user_field="user"),
             "SmsLog": holds("user", "phone", user_field="user"),
             "Voicemail": holds("user", "phone", user_field="user"),
-            # The local stand-in for Twilio's side (DEBUG and tests only); erased through Twilio's API above.
-            "FakeTwilioResource": holds("phone", reason="the simulated Twilio account's numbers, messages, recordings"),
         },
         export=export_telephony,
         erase=erase_telephony,

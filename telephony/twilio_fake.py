@@ -2,9 +2,15 @@
 
 It is the SDK's HTTP client in embedded mode (DEBUG=1 without credentials) and
 in tests, answering with JSON shaped like Twilio's documented responses. Its
-state lives in the database (FakeTwilioResource), so the web and worker
-processes see the same numbers, messages and recordings. It never keeps a
-message body.
+state lives in the fakes' own store (numfree/fake_store.py), apart from
+NumFree's database as Twilio's is, and shared by the web and worker processes.
+Each request is one transaction there, so a rollback in NumFree never undoes
+what "Twilio" did. It never keeps a message body.
+
+A message moves through Twilio's statuses; `finish_message` moves it to a
+final one (the place to hang status callbacks), and until then deleting it
+answers 20009. `fail_requests` makes Twilio answer an error (503, 20009, ...)
+to matching requests until `recover()`, in every process sharing the store.
 """
 
 from __future__ import annotations
@@ -16,14 +22,14 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.db import transaction
 from django.utils import timezone
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 
-from telephony.models import FakeTwilioResource
+from numfree import fake_store
 
 API = "https://api.twilio.com"
+PROVIDER = "twilio"
 _PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-f]{32})/(?P<rest>.+)$")
 # Twilio holds a message it is still receiving or sending; deleting it then
 # fails with error 20009 until it reaches a final state.
@@ -70,16 +76,25 @@ def _ok(data: dict[str, Any], status: int = 200) -> Response:
     return Response(status, json.dumps(data))
 
 
-def _store(kind: str, sid: str, data: dict[str, Any], content: bytes = b"") -> FakeTwilioResource:
-    return FakeTwilioResource.objects.create(kind=kind, sid=sid, data=data, content=content)
+def _store(kind: str, sid: str, data: dict[str, Any], content: bytes = b"") -> dict[str, Any]:
+    return fake_store.put(PROVIDER, kind, sid, data, content)
 
 
-def _get(kind: str, sid: str) -> FakeTwilioResource | None:
-    return FakeTwilioResource.objects.filter(kind=kind, sid=sid).first()
+def _get(kind: str, sid: str) -> fake_store.Resource | None:
+    return fake_store.get(PROVIDER, sid, kind)
+
+
+def _number_in_use(e164: str) -> bool:
+    return bool(fake_store.find(PROVIDER, "number", phone_number=e164))
+
+
+def _injected(method: str, path: str) -> Response | None:
+    failure = fake_store.injected_failure(PROVIDER, method, path)
+    return None if failure is None else Response(failure.status, json.dumps(failure.body))
 
 
 class FakeTwilioHttpClient(TwilioHttpClient):
-    """Answers the SDK's requests from the FakeTwilioResource table."""
+    """Answers the SDK's requests from the fakes' store."""
 
     def __init__(self, account_sid: str, auth_token: str) -> None:
         super().__init__(pool_connections=False)
@@ -110,7 +125,10 @@ class FakeTwilioHttpClient(TwilioHttpClient):
         fields = {key: str(value) for key, value in (data or {}).items()}
         query = {key: str(value) for key, value in (params or {}).items()}
         self.requests.append((method.upper(), match["rest"], {k: v for k, v in fields.items() if k != "Body"}))
-        with transaction.atomic():
+        injected = _injected(method, parts.path)
+        if injected is not None:
+            return injected
+        with fake_store.transaction():
             return self._route(method.upper(), match["rest"], query, fields)
 
     def fetch_bytes(self, url: str, auth: tuple[str, str]) -> tuple[bytes, str]:
@@ -119,7 +137,11 @@ class FakeTwilioHttpClient(TwilioHttpClient):
 
         if auth != (self.account_sid, self.auth_token):
             raise _error_for(401, 20003, "media download failed")
-        match = _PATH.match(urlsplit(url).path)
+        path = urlsplit(url).path
+        injected = _injected("GET", path)
+        if injected is not None:
+            raise _error_for(injected.status_code, None, "media download failed")
+        match = _PATH.match(path)
         rest = match["rest"] if match else ""
         recording = re.fullmatch(r"Recordings/(RE[0-9a-f]{32})\.mp3", rest)
         media = re.fullmatch(r"Messages/(MM[0-9a-f]{32})/Media/(ME[0-9a-f]{32})", rest)
@@ -158,9 +180,7 @@ class FakeTwilioHttpClient(TwilioHttpClient):
         area_code = query.get("AreaCode", "")
         size = min(int(query.get("PageSize", "20")), 30)
         prefix = "+1" if country in {"US", "CA"} else "+44"
-        owned = set(
-            FakeTwilioResource.objects.filter(kind="number").values_list("data__phone_number", flat=True).iterator()
-        )
+        owned = {number.data["phone_number"] for number in fake_store.find(PROVIDER, "number")}
         found = []
         # Area codes starting with 0 or 1 do not exist in North America: none found.
         if re.fullmatch(r"[2-9]\d\d", area_code):
@@ -206,7 +226,7 @@ class FakeTwilioHttpClient(TwilioHttpClient):
         number = fields.get("PhoneNumber", "")
         if not re.fullmatch(r"\+\d{8,15}", number):
             return _error(400, 21421, "PhoneNumber is invalid")
-        if FakeTwilioResource.objects.filter(kind="number", data__phone_number=number).exists():
+        if _number_in_use(number):
             return _error(400, 21422, "PhoneNumber requested is not available")
         sid = new_sid("PN")
         now = _rfc2822()
@@ -246,8 +266,7 @@ class FakeTwilioHttpClient(TwilioHttpClient):
         return _ok(data, 201)
 
     def _release(self, sid: str, *, query: dict[str, str], fields: dict[str, str]) -> Response:
-        deleted, _ = FakeTwilioResource.objects.filter(kind="number", sid=sid).delete()
-        if not deleted:
+        if not fake_store.delete(PROVIDER, sid, "number"):
             return _error(
                 404, 20404, f"The requested resource {self._uri(f'IncomingPhoneNumbers/{sid}.json')} was not found"
             )
@@ -284,7 +303,7 @@ class FakeTwilioHttpClient(TwilioHttpClient):
             return _error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
         if to in MAGIC_RECIPIENTS:
             return _error(400, *MAGIC_RECIPIENTS[to])
-        if not FakeTwilioResource.objects.filter(kind="number", data__phone_number=from_).exists():
+        if not _number_in_use(from_):
             return _error(
                 400, 21606, "The From phone number is not a valid, SMS-capable inbound phone number for your account."
             )
@@ -306,7 +325,7 @@ class FakeTwilioHttpClient(TwilioHttpClient):
         return _ok(self._message_json(sid, {**data, "body": body}), 201)
 
     def _list_media(self, message_sid: str, *, query: dict[str, str], fields: dict[str, str]) -> Response:
-        rows = FakeTwilioResource.objects.filter(kind="media", data__parent_sid=message_sid).order_by("id")
+        rows = fake_store.find(PROVIDER, "media", parent_sid=message_sid)
         uri = self._uri(f"Messages/{message_sid}/Media.json")
         media_list = [
             {
@@ -315,8 +334,8 @@ class FakeTwilioHttpClient(TwilioHttpClient):
                 "date_created": row.data["date_created"],
                 "date_updated": row.data["date_created"],
                 "parent_sid": message_sid,
-                "sid": row.sid,
-                "uri": self._uri(f"Messages/{message_sid}/Media/{row.sid}.json"),
+                "sid": row.id,
+                "uri": self._uri(f"Messages/{message_sid}/Media/{row.id}.json"),
             }
             for row in rows
         ]
@@ -337,24 +356,22 @@ class FakeTwilioHttpClient(TwilioHttpClient):
     def _delete_media(
         self, message_sid: str, media_sid: str, *, query: dict[str, str], fields: dict[str, str]
     ) -> Response:
-        deleted, _ = FakeTwilioResource.objects.filter(
-            kind="media", sid=media_sid, data__parent_sid=message_sid
-        ).delete()
-        if not deleted:
+        media = _get("media", media_sid)
+        if media is None or media.data["parent_sid"] != message_sid:
             return _error(404, 20404, "The requested resource was not found")
+        fake_store.delete(PROVIDER, media_sid)
         return Response(204, "")
 
     def _delete_message(self, sid: str, *, query: dict[str, str], fields: dict[str, str]) -> Response:
-        row = FakeTwilioResource.objects.select_for_update().filter(kind="message", sid=sid).first()
+        row = _get("message", sid)
         if row is None:
             return _error(404, 20404, f"The requested resource {self._uri(f'Messages/{sid}.json')} was not found")
         if row.data["status"] in _IN_PROGRESS:
             # Twilio finishes the message a moment later; the next attempt succeeds.
-            row.data["status"] = _FINAL_AFTER[row.data["status"]]
-            row.save(update_fields=["data"])
+            finish_message(sid)
             return _error(409, 20009, "Cannot delete message because delivery has not been completed.")
-        FakeTwilioResource.objects.filter(kind="media", data__parent_sid=sid).delete()
-        row.delete()
+        fake_store.delete_where(PROVIDER, "media", parent_sid=sid)
+        fake_store.delete(PROVIDER, sid)
         return Response(204, "")
 
     # --- recordings ------------------------------------------------------
@@ -391,8 +408,7 @@ class FakeTwilioHttpClient(TwilioHttpClient):
         )
 
     def _delete_recording(self, sid: str, *, query: dict[str, str], fields: dict[str, str]) -> Response:
-        deleted, _ = FakeTwilioResource.objects.filter(kind="recording", sid=sid).delete()
-        if not deleted:
+        if not fake_store.delete(PROVIDER, sid, "recording"):
             return _error(404, 20404, f"The requested resource {self._uri(f'Recordings/{sid}.json')} was not found")
         return Response(204, "")
 
@@ -440,5 +456,57 @@ def record_voicemail(account_sid: str, call_sid: str, seconds: int) -> tuple[str
     return sid, f"{API}/2010-04-01/Accounts/{account_sid}/Recordings/{sid}"
 
 
+def finish_message(sid: str, status: str | None = None) -> str | None:
+    """Twilio is done with a message: it moves to a final status (by default the one its
+    direction reaches: sent or received) and can be deleted. Returns the new status."""
+    with fake_store.transaction():
+        row = _get("message", sid)
+        if row is None:
+            return None
+        current = row.data["status"]
+        if current not in _IN_PROGRESS:
+            return current
+        final = status or _FINAL_AFTER[current]
+        _store("message", sid, {**row.data, "status": final})
+    return final
+
+
+def resource(kind: str, sid: str) -> dict[str, Any] | None:
+    """What the fake Twilio holds for this sid (a test's window into "Twilio's side")."""
+    found = _get(kind, sid)
+    return None if found is None else found.data
+
+
 def exists(kind: str, sid: str) -> bool:
-    return FakeTwilioResource.objects.filter(kind=kind, sid=sid).exists()
+    return _get(kind, sid) is not None
+
+
+def count(kind: str) -> int:
+    return len(fake_store.find(PROVIDER, kind))
+
+
+def fail_requests(
+    *, status: int = 503, code: int | None = None, method: str = "", path: str = "", times: int | None = None
+) -> None:
+    """From now on Twilio answers matching requests (`path`: a regex searched in the URL path)
+    with this error, `times` times or until `recover()`: an outage (503, code 20503) by default;
+    `status=409, code=20009` is "cannot delete a message still in progress"."""
+    code = code if code is not None else {503: 20503, 500: 20500, 429: 20429, 409: 20009}.get(status, 20001)
+    messages = {
+        20009: "Cannot delete message because delivery has not been completed.",
+        20429: "Too Many Requests",
+        20500: "Internal Server Error",
+        20503: "Service unavailable",
+    }
+    body = {
+        "code": code,
+        "message": messages.get(code, "Error"),
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+    fake_store.inject_failure(PROVIDER, status=status, body=body, method=method, path_pattern=path, times=times)
+
+
+def recover() -> None:
+    """Twilio answers normally again."""
+    fake_store.clear_failures(PROVIDER)

@@ -98,6 +98,16 @@ def _private_files(tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
     settings.PRIVATE_FILES_DIR = tmp_path / "private"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_fakes(tmp_path, settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """The fake Twilio and Stripe keep their state in their own store: a new one for each test."""
+    from numfree import fake_store
+
+    settings.FAKES_DB = tmp_path / "fakes.sqlite3"
+    yield
+    fake_store.close()
+
+
 PASSWORD = "correct horse battery staple 42"
 
 
@@ -143,5 +153,6 @@ def subprocess_env(transactional_db) -> dict[str, str]:  # type: ignore[no-untyp
     else:
         env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
     env["NUMFREE_TESTING"] = "1"
+    env["NUMFREE_FAKES_DB"] = str(settings.FAKES_DB)  # the same fake Twilio and Stripe as the test
     env["SECRET_KEY"] = settings.SECRET_KEY
     return env

@@ -14,10 +14,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import stripe
-from django.db import transaction
 
 from billing.fake_stripe import store
 from billing.fake_stripe.simulation import cancel_subscription, price_for
+from numfree import fake_store
 
 Answer = tuple[int, dict[str, Any]]
 
@@ -126,18 +126,32 @@ ROUTES: list[tuple[str, re.Pattern[str], Route]] = [
 
 
 def answer(method: str, url: str, headers: dict[str, str], body: str) -> Answer:
+    status, payload, _headers = answer_with_headers(method, url, headers, body)
+    return status, payload
+
+
+def answer_with_headers(
+    method: str, url: str, headers: dict[str, str], body: str
+) -> tuple[int, dict[str, Any], dict[str, str]]:
     parts = urlsplit(url)
-    params = _nest(parse_qsl(body if method != "get" else parts.query, keep_blank_values=True))
+    injected = fake_store.injected_failure(store.PROVIDER, method, parts.path)
+    if injected is not None:
+        return injected.status, injected.body, injected.headers
+    return (*_answer(method, parts.path, parts.query, headers, body), {})
+
+
+def _answer(method: str, path: str, query: str, headers: dict[str, str], body: str) -> Answer:
+    params = _nest(parse_qsl(body if method != "get" else query, keep_blank_values=True))
     if not headers.get("Authorization", "").startswith("Bearer sk_test_"):
         return 401, {"error": {"message": "Invalid API Key provided.", "type": "invalid_request_error"}}
     for route_method, pattern, route in ROUTES:
-        match = pattern.fullmatch(parts.path)
+        match = pattern.fullmatch(path)
         if match and route_method == method:
-            with transaction.atomic():
+            with store.transaction():
                 return route(params, match, headers.get("Idempotency-Key"))
     return 404, {
         "error": {
-            "message": f"Unrecognized request URL ({method.upper()}: {parts.path}).",
+            "message": f"Unrecognized request URL ({method.upper()}: {path}).",
             "type": "invalid_request_error",
         }
     }
@@ -152,8 +166,9 @@ class FakeStripeHTTPClient(stripe.HTTPClient):
         self, method: str, url: str, headers: Any, post_data: Any = None, *, _usage: Any = None
     ) -> tuple[str, int, dict[str, str]]:
         body = post_data.decode() if isinstance(post_data, bytes) else (post_data or "")
-        status, payload = answer(method.lower(), url, dict(headers or {}), body)
-        return json.dumps(payload), status, {"Content-Type": "application/json", "Request-Id": store.new_id("req")}
+        status, payload, extra = answer_with_headers(method.lower(), url, dict(headers or {}), body)
+        response_headers = {"Content-Type": "application/json", "Request-Id": store.new_id("req"), **extra}
+        return json.dumps(payload), status, response_headers
 
     def request_stream(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("the fake answers no streaming endpoint")

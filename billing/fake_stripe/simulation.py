@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 
 from billing.fake_stripe import store
+from numfree import fake_store
 
 PRICES = {"monthly": ("month", 500), "yearly": ("year", 5000)}
 
@@ -54,7 +55,8 @@ def emit(event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None =
     from numfree.outbox import enqueue
 
     event = store.new_event(event_type, obj, previous)
-    enqueue("billing.fake_stripe_deliver", {"event": event["id"]})
+    # Stripe sends its events after its own commit: never under the fake store's lock.
+    fake_store.on_commit(lambda: enqueue("billing.fake_stripe_deliver", {"event": event["id"]}))
     return event
 
 

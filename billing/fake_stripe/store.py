@@ -1,4 +1,5 @@
-"""The fake's objects, kept in a table so the web and worker processes see the same Stripe.
+"""The fake's objects, kept in the fakes' own store (numfree/fake_store.py), apart from NumFree's
+database as Stripe's are, and shared by the web and worker processes.
 
 Builders return Stripe-shaped JSON (API reference: Customer, Checkout Session,
 Billing Portal Session, Subscription, Invoice, Event).
@@ -13,7 +14,9 @@ from typing import Any
 import stripe
 from django.conf import settings
 
-from billing.models import FakeStripeObject
+from numfree import fake_store
+
+PROVIDER = "stripe"
 
 
 def new_id(prefix: str) -> str:
@@ -25,25 +28,58 @@ def now() -> int:
 
 
 def get(object_id: str) -> dict[str, Any] | None:
-    row = FakeStripeObject.objects.filter(id=object_id).first()
-    return row.data if row else None
+    found = fake_store.get(PROVIDER, object_id)
+    return found.data if found else None
 
 
 def save(data: dict[str, Any]) -> dict[str, Any]:
-    FakeStripeObject.objects.update_or_create(id=data["id"], defaults={"object": data["object"], "data": data})
-    return data
+    return fake_store.put(PROVIDER, data["object"], data["id"], data)
 
 
 def delete(object_id: str) -> None:
-    FakeStripeObject.objects.filter(id=object_id).delete()
+    fake_store.delete(PROVIDER, object_id)
 
 
 def all_of(kind: str) -> list[dict[str, Any]]:
-    return [row.data for row in FakeStripeObject.objects.filter(object=kind).order_by("created", "id")]
+    """Every object of a kind, oldest first."""
+    return [found.data for found in fake_store.find(PROVIDER, kind)]
 
 
 def subscriptions_of(customer_id: str) -> list[dict[str, Any]]:
-    return [data for data in all_of("subscription") if data["customer"] == customer_id]
+    return [found.data for found in fake_store.find(PROVIDER, "subscription", customer=customer_id)]
+
+
+def transaction() -> Any:
+    """One request's changes, all or nothing, in the fakes' store."""
+    return fake_store.transaction()
+
+
+def fail_requests(
+    *, status: int = 503, method: str = "", path: str = "", times: int | None = None, code: str | None = None
+) -> None:
+    """From now on Stripe answers matching requests (`path`: a regex searched in the URL path)
+    with this error, `times` times or until `recover()`: an outage (503 api_error) by default.
+    It sends Stripe-Should-Retry: false, so the SDK reports it at once instead of sleeping."""
+    error: dict[str, Any] = {
+        "message": "The server is temporarily unavailable." if status >= 500 else "Request failed.",
+        "type": "api_error" if status >= 500 else "invalid_request_error",
+    }
+    if code:
+        error["code"] = code
+    fake_store.inject_failure(
+        PROVIDER,
+        status=status,
+        body={"error": error},
+        method=method,
+        path_pattern=path,
+        times=times,
+        headers={"stripe-should-retry": "false"},
+    )
+
+
+def recover() -> None:
+    """Stripe answers normally again."""
+    fake_store.clear_failures(PROVIDER)
 
 
 def new_customer(*, email: str | None, metadata: dict[str, str]) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
@@ -30,7 +29,7 @@ def _session_for(request: HttpRequest, session_id: str, kind: str) -> dict[str, 
 def checkout_page(request: HttpRequest, session_id: str) -> HttpResponse:
     session = _session_for(request, session_id, "checkout.session")
     if request.method == "POST" and session["status"] == "open":
-        with transaction.atomic():
+        with store.transaction():
             session = simulation.complete_checkout(session_id)
         return HttpResponseRedirect(session["success_url"].replace("{CHECKOUT_SESSION_ID}", session_id))
     line_items = store.get(f"{session_id}_line_items") or {"data": []}
@@ -60,7 +59,7 @@ def portal_page(request: HttpRequest, session_id: str) -> HttpResponse:
         if action is None or subscription_id not in {sub["id"] for sub in subscriptions}:
             raise Http404
         try:
-            with transaction.atomic():
+            with store.transaction():
                 action(subscription_id)
         except ValueError:
             pass  # e.g. nothing to pay: the page shows the unchanged state

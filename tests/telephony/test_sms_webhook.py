@@ -38,9 +38,7 @@ def test_mms_media_arrive_as_attachments_and_are_deleted_at_twilio(twilio, alice
     assert [name for name, _content, _type in mail.outbox[0].attachments] == ["attachment-1.gif", "attachment-2.gif"]
     assert SmsLog.objects.get().media_count == 2
     assert not twilio_fake.exists("message", params["MessageSid"])
-    from telephony.models import FakeTwilioResource
-
-    assert not FakeTwilioResource.objects.filter(kind="media").exists()
+    assert twilio_fake.count("media") == 0
 
 
 @pytest.mark.parametrize("signature", ["", "bm90IGEgc2lnbmF0dXJl", None])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from telephony import twilio_api, twilio_fake
-from telephony.models import FakeTwilioResource
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +24,7 @@ def test_buying_points_every_webhook_at_our_public_url(settings) -> None:
     e164 = twilio_api.search_numbers("US", "415")[0].e164
     bought = twilio_api.buy_number(e164)
     assert bought.e164 == e164 and bought.sid.startswith("PN")
-    stored = FakeTwilioResource.objects.get(sid=bought.sid).data
+    stored = twilio_fake.resource("number", bought.sid)
     assert stored["sms_url"] == "https://numfree.example/webhooks/twilio/sms/"
     assert stored["sms_fallback_url"] == "https://numfree.example/webhooks/twilio/sms/"
     assert stored["voice_url"] == "https://numfree.example/webhooks/twilio/voice/"
@@ -57,7 +56,7 @@ def test_deleting_a_message_still_in_progress_fails_retryably_then_succeeds() ->
     assert error.value.code == 20009
     twilio_api.delete_message(sid)
     assert not twilio_fake.exists("message", sid)
-    assert not FakeTwilioResource.objects.filter(kind="media").exists()
+    assert twilio_fake.count("media") == 0
     twilio_api.delete_message(sid)  # already gone counts as deleted
 
 
