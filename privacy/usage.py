@@ -2,7 +2,9 @@
 
 Not recorded when the browser sends DNT: 1 or Sec-GPC: 1, for users who
 objected, or for anything but a page (API, webhooks, static files, admin
-scripts). The raw User-Agent and the query string are never kept.
+scripts). The page is kept as the URL pattern it matched, never its path (a
+reset or verification link's path holds its token); the raw User-Agent and
+the query string are never kept.
 """
 
 from __future__ import annotations
@@ -69,12 +71,31 @@ def record_page_view(request: HttpRequest, response: HttpResponse) -> None:
     user = getattr(request, "user", None)
     if has_objected(user):
         return
+    page = page_route(request)
+    if page is None:
+        return
     PageView.objects.create(
         user=user if getattr(user, "is_authenticated", False) else None,
         ip=client_ip(request) or None,
         browser=browser_family(request.META.get("HTTP_USER_AGENT", "")),
-        path=request.path[:300],
+        path=page,
     )
+
+
+def page_route(request: HttpRequest) -> str | None:
+    """The URL pattern the page matched ("/reset/<uidb64>/<token>/"), never the path that filled it in.
+
+    Paths carry secrets (reset and verification tokens) and ids; the pattern
+    says which page it was and nothing more. None when no pattern matched.
+    """
+    match = getattr(request, "resolver_match", None)
+    if match is None or match.route is None:
+        return None
+    return route_of(match.route)
+
+
+def route_of(pattern: str) -> str:
+    return ("/" + pattern.lstrip("^").removesuffix("$"))[:300]
 
 
 def visits_per_day(days: int = 30, today: date | None = None) -> list[tuple[date, int]]:
