@@ -133,7 +133,7 @@ from accounts.tokens import issue_pair
 from signaling.models import Contact
 users = User.objects.bulk_create([User(email=f"u{{i}}@bench.example", email_verified=True, password="!") for i in range({pairs * 2})])
 users = list(User.objects.order_by("id"))
-Contact.objects.bulk_create([Contact(requester=users[i], addressee=users[i + 1], addressee_email=users[i + 1].email, status="mutual") for i in range(0, len(users), 2)])
+Contact.objects.bulk_create([Contact(requester=users[i], addressee=users[i + 1], addressee_email=users[i + 1].email, requester_stance="asked", addressee_stance="asked") for i in range(0, len(users), 2)])
 out = []
 for i, user in enumerate(users):
     peer = users[i + 1] if i % 2 == 0 else users[i - 1]

@@ -12,12 +12,14 @@ import contextlib
 import logging
 from typing import Any
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 
 from numfree.errors import error_body
 from signaling import clock
 from signaling.auth import AuthFailure, Identity, authenticate, load_contacts
 from signaling.calls import error
+from signaling.contacts import is_mutual_contact
 from signaling.hub import Hub, dumps, get_hub
 from signaling.layers import Undeliverable
 from signaling.notify import user_group
@@ -119,7 +121,9 @@ class SignalingConsumer(PlainWebsocketConsumer):
 
     async def _invite(self, frame: dict[str, Any]) -> None:
         callee_id = next((uid for uid, email in self.contacts.items() if email.lower() == frame["to"]), None)
-        if callee_id is None:
+        # The socket's copy is refreshed by a push that can be lost (Redis down):
+        # a call asks the database, by the same rule, before anything rings.
+        if callee_id is None or not await database_sync_to_async(is_mutual_contact)(self.user_id, callee_id):
             await self._error("not_a_contact", frame)
             return
         assert self.hub is not None

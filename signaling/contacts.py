@@ -1,8 +1,10 @@
 """Asking, accepting, declining, removing and blocking contacts.
 
-The answer to "add this email" never depends on whether the address has an
-account, so nobody can probe who uses NumFree. After each change both people's
-sockets get a fresh presence snapshot (after commit).
+The rules of one relation live in `signaling.models.Contact` (a state machine
+with one stance per side); this module finds the row, locks it, applies the
+transition, stores it and tells both people's sockets after commit. The answer
+to "add this email" never depends on whether the address has an account, so
+nobody can probe who uses NumFree.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Q
 
 from accounts.models import User
 from signaling.models import Contact
 from signaling.notify import contacts_changed
+
+NOT_FOUND = "There is nothing here, or it is not yours."
 
 
 class ContactError(Exception):
@@ -36,13 +41,45 @@ class ContactView:
 
 
 def _view(contact: Contact, user: User) -> ContactView:
-    return ContactView(str(contact.id), contact.other_email(user), contact.status_for(user) or "outgoing")
+    status = contact.status_for(user)
+    assert status is not None, "a transition left the acting user unable to see the row"
+    return ContactView(str(contact.id), contact.other_email(user), status)
 
 
-def _verified_user(email: str) -> User | None:
-    return User.objects.filter(email__iexact=email, email_verified=True, is_active=True).first()
+# --- finding people and relations ---
+def contact_address(email: str) -> str:
+    """The form in which an address is stored and compared."""
+    return User.objects.normalize_email(email).strip().lower()
 
 
+def verified_account(address: str) -> User | None:
+    """The account that can be a contact at this address: verified and active, else None."""
+    return User.objects.filter(email__iexact=address, email_verified=True, is_active=True).first()
+
+
+def _relation(user: User, address: str, target: User | None) -> Contact | None:
+    """The one row between `user` and `address` (or its account), locked, if there is one."""
+    between = Q(requester=user, addressee_email=address)
+    if target is not None:
+        between |= (
+            Q(requester=user, addressee=target)
+            | Q(requester=target, addressee=user)
+            | Q(requester=target, addressee__isnull=True, addressee_email=contact_address(user.email))
+        )
+    return Contact.objects.select_for_update(of=("self",)).filter(between).order_by("created_at").first()
+
+
+def _lock_people(*people: User | None) -> None:
+    """Serialize asks involving the same people, so two crossing or repeated asks make one row.
+
+    PostgreSQL waits on these row locks; SQLite takes its write lock at the start
+    of every transaction (IMMEDIATE), which serializes them already.
+    """
+    ids = sorted(p.pk for p in people if p is not None)
+    list(User.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+
+
+# --- reading ---
 def list_contacts(user: User) -> list[ContactView]:
     rows = Contact.objects.involving(user).select_related("requester", "addressee").order_by("created_at")
     views = []
@@ -53,99 +90,96 @@ def list_contacts(user: User) -> list[ContactView]:
     return views
 
 
-def get_contact(user: User, contact_id: str | uuid.UUID) -> Contact:
+def get_contact(user: User, contact_id: str | uuid.UUID, *, for_update: bool = False) -> Contact:
     """The one ownership check for contacts: a row this user can see, else ContactError not_found."""
+    rows = Contact.objects.involving(user).select_related("requester", "addressee")
+    if for_update:
+        rows = rows.select_for_update(of=("self",))
     try:
-        contact = Contact.objects.involving(user).select_related("requester", "addressee").get(pk=contact_id)
+        contact = rows.get(pk=contact_id)
     except (Contact.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise ContactError("not_found", "There is nothing here, or it is not yours.") from None
+        raise ContactError("not_found", NOT_FOUND) from None
     if contact.status_for(user) is None:
-        raise ContactError("not_found", "There is nothing here, or it is not yours.")
+        raise ContactError("not_found", NOT_FOUND)
     return contact
 
 
+def mutual_contacts(user_id: int) -> dict[int, str]:
+    """{user id: email} of this user's mutual contacts who can still take part (verified, active).
+
+    Presence snapshots, presence updates and call invites all go by this list.
+    """
+    result: dict[int, str] = {}
+    for contact in Contact.objects.mutual_for(user_id).select_related("requester", "addressee"):
+        other = contact.addressee if contact.requester_id == user_id else contact.requester
+        if other is not None and other.email_verified and other.is_active:
+            result[other.pk] = other.email
+    return result
+
+
+def is_mutual_contact(user_id: int, other_id: int) -> bool:
+    """Whether these two may see each other's presence and call each other, by the same rule."""
+    return other_id in mutual_contacts(user_id)
+
+
+# --- the operations of the contacts API ---
 def ask(user: User, email: str) -> ContactView:
-    """Ask `email` to be a contact; mutual at once if they had already asked."""
-    email = User.objects.normalize_email(email).strip().lower()
-    if email == user.email.lower():
+    """Ask `email` to be a contact: mutual at once only if they stand by a request to you."""
+    address = contact_address(email)
+    if address == contact_address(user.email):
         raise ContactError("invalid", "You can't add yourself as a contact.")
     with transaction.atomic():
-        mine = Contact.objects.filter(requester=user, addressee_email=email).first()
-        if mine is not None:
-            return _view(mine, user)
-        target = _verified_user(email)
-        if target is not None:
-            theirs = Contact.objects.filter(requester=target).filter(addressee=user).first() or (
-                Contact.objects.filter(requester=target, addressee_email=user.email.lower()).first()
-            )
-            if theirs is not None:
-                theirs.status = Contact.MUTUAL
-                theirs.addressee = user
-                theirs.save(update_fields=["status", "addressee", "updated_at"])
-                _notify(theirs)
-                return _view(theirs, user)
-        try:
-            with transaction.atomic():
-                contact = Contact.objects.create(requester=user, addressee_email=email, addressee=target)
-        except IntegrityError:  # the same request, sent twice at once
-            contact = Contact.objects.get(requester=user, addressee_email=email)
+        target = verified_account(address)
+        _lock_people(user, target)
+        contact = _relation(user, address, target)
+        if contact is None:
+            contact = Contact.objects.create(requester=user, addressee_email=address, addressee=target)
+        else:
+            contact.bind_addressee(user)
+            contact.ask(user)
+            contact.save()
         _notify(contact)
         return _view(contact, user)
 
 
 def accept(user: User, contact_id: str) -> ContactView:
     with transaction.atomic():
-        contact = get_contact(user, contact_id)
-        if contact.status != Contact.MUTUAL:
-            if contact.is_requester(user):
-                raise ContactError("invalid", "Only the person you asked can accept this request.")
-            contact.status = Contact.MUTUAL
-            contact.addressee = user
-            contact.save(update_fields=["status", "addressee", "updated_at"])
+        contact = get_contact(user, contact_id, for_update=True)
+        status = contact.status_for(user)
+        if status == "outgoing":
+            raise ContactError("invalid", "Only the person you asked can accept this request.")
+        if status == "incoming":
+            contact.bind_addressee(user)
+            contact.accept(user)
+            contact.save()
             _notify(contact)
-    return _view(contact, user)
+        return _view(contact, user)
 
 
 def remove(user: User, contact_id: str) -> None:
-    """Withdraw (requester), decline (addressee of a request) or remove (mutual), for both sides."""
+    """Withdraw (your request), decline (theirs) or remove (a mutual contact, for both sides)."""
     with transaction.atomic():
-        contact = get_contact(user, contact_id)
-        if contact.status == Contact.PENDING and not contact.is_requester(user):
-            contact.status = Contact.DECLINED
-            contact.addressee = user
-            contact.save(update_fields=["status", "addressee", "updated_at"])
-        else:
-            contact.delete()
-        _notify(contact)
+        contact = get_contact(user, contact_id, for_update=True)
+        contact.bind_addressee(user)
+        contact.remove(user)
+        _store(contact)
 
 
 def block(user: User, contact_id: str) -> None:
-    """Like remove, and the other person's future requests stay hidden ("outgoing" for them)."""
+    """Like remove, and the other person's requests stay hidden ("outgoing" for them) until you ask them."""
     with transaction.atomic():
-        contact = get_contact(user, contact_id)
-        other_id = contact.other_user_id(user)
-        if other_id is None:  # an address with no account: nothing to block, just withdraw
-            contact.delete()
-            _notify(contact)
-            return
-        other = User.objects.get(pk=other_id)
+        contact = get_contact(user, contact_id, for_update=True)
+        contact.bind_addressee(user)
+        contact.block(user)
+        _store(contact)
+
+
+def _store(contact: Contact) -> None:
+    _notify(contact)
+    if contact.is_void:
         contact.delete()
-        Contact.objects.filter(requester=other, addressee_email=user.email.lower()).delete()
-        Contact.objects.create(
-            requester=other, addressee=user, addressee_email=user.email.lower(), status=Contact.BLOCKED
-        )
-        _notify(contact)
-
-
-def mutual_contacts(user_id: int) -> dict[int, str]:
-    """{user id: email} of this user's mutual contacts who can still take part (verified, active)."""
-    result: dict[int, str] = {}
-    rows = Contact.objects.filter(status=Contact.MUTUAL).select_related("requester", "addressee")
-    for contact in rows.filter(requester_id=user_id) | rows.filter(addressee_id=user_id):
-        other = contact.addressee if contact.requester_id == user_id else contact.requester
-        if other is not None and other.email_verified and other.is_active:
-            result[other.pk] = other.email
-    return result
+    else:
+        contact.save()
 
 
 def _notify(contact: Contact) -> None:

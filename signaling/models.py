@@ -1,7 +1,9 @@
 """Contacts: one relation between two people, the same row (and id) seen from both sides.
 
-Personal data: the requester, the addressee and the address asked for belong to
-both users; signaling/ exports and erases them (see docs/signaling.md).
+The relation is a small state machine with one stance per side (asked, declined,
+blocked or nothing), so consent and blocks always belong to the person who gave
+them. Personal data: the requester, the addressee and the address asked for
+belong to both users; signaling/ exports and erases them (see docs/signaling.md).
 """
 
 from __future__ import annotations
@@ -21,25 +23,36 @@ class ContactQuerySet(models.QuerySet["Contact"]):
             | models.Q(addressee__isnull=True, addressee_email=user.email.lower())
         )
 
-    def mutual_for(self, user: models.Model) -> ContactQuerySet:
-        return self.filter(models.Q(requester=user) | models.Q(addressee=user), status=Contact.MUTUAL)
+    def mutual(self) -> ContactQuerySet:
+        """The one "is mutual" rule in SQL: both sides stand by their consent."""
+        return self.filter(requester_stance=Contact.ASKED, addressee_stance=Contact.ASKED, addressee__isnull=False)
+
+    def mutual_for(self, user_id: int) -> ContactQuerySet:
+        return self.mutual().filter(models.Q(requester_id=user_id) | models.Q(addressee_id=user_id))
 
 
 class Contact(models.Model):
-    """A contact request or a mutual contact.
+    """A relation between the person who asked first (requester) and an address.
 
-    `addressee_email` is the address the requester typed; `addressee` is set once
-    it matches a verified account (or when accepted). A declined or blocked
-    request stays as it is for the requester ("outgoing"), and is hidden from
-    the addressee; the row is always stored with the blocked person as
-    requester, so the same person who blocked never sees them again.
+    `addressee_email` is the address the requester typed; `addressee` is set
+    once it matches a verified account, or when that person acts on the row.
+    The two sides never swap. Each side has a stance:
+
+    - `asked`: this side wants the contact (it asked, or accepted);
+    - `declined`: this side dismissed the other's request (hidden from it);
+    - `blocked`: this side blocked the other; only it can lift that, by asking;
+    - `none`: nothing.
+
+    Mutual means both sides stand at `asked`. A block withdraws the blocker's
+    consent and voids the other's: what the blocked person asked before the
+    block is lifted never counts, so lifting it waits for their new accept.
     """
 
-    PENDING = "pending"
-    MUTUAL = "mutual"
+    NONE = "none"
+    ASKED = "asked"
     DECLINED = "declined"
     BLOCKED = "blocked"
-    STATUSES = [(PENDING, "Pending"), (MUTUAL, "Mutual"), (DECLINED, "Declined"), (BLOCKED, "Blocked")]
+    STANCES = [(NONE, "Nothing"), (ASKED, "Asked"), (DECLINED, "Declined"), (BLOCKED, "Blocked")]
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -47,7 +60,8 @@ class Contact(models.Model):
     addressee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    status = models.CharField(max_length=8, choices=STATUSES, default=PENDING)
+    requester_stance = models.CharField(max_length=8, choices=STANCES, default=ASKED)
+    addressee_stance = models.CharField(max_length=8, choices=STANCES, default=NONE)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -57,11 +71,23 @@ class Contact(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["requester", "addressee_email"], name="signaling_contact_once"),
         ]
-        indexes = [models.Index(fields=["addressee_email"]), models.Index(fields=["addressee", "status"])]
+        indexes = [models.Index(fields=["addressee_email"])]
 
     def __str__(self) -> str:
         return f"contact {self.id}"
 
+    @classmethod
+    def mutual_between(cls, requester: models.Model, addressee: models.Model) -> Contact:
+        """A mutual contact made directly (fixtures, benchmarks): both sides asked."""
+        return cls.objects.create(
+            requester=requester,
+            addressee=addressee,
+            addressee_email=addressee.email.lower(),
+            requester_stance=cls.ASKED,
+            addressee_stance=cls.ASKED,
+        )
+
+    # --- reading ---
     def is_requester(self, user: models.Model) -> bool:
         return self.requester_id == user.pk
 
@@ -73,10 +99,67 @@ class Contact(models.Model):
     def other_user_id(self, user: models.Model) -> int | None:
         return self.addressee_id if self.is_requester(user) else self.requester_id
 
+    @property
+    def is_mutual(self) -> bool:
+        both = self.requester_stance == self.ASKED and self.addressee_stance == self.ASKED
+        return both and self.addressee_id is not None
+
+    @property
+    def is_void(self) -> bool:
+        """Nobody asks, declines or blocks any more: the row says nothing and can go."""
+        return self.requester_stance == self.NONE and self.addressee_stance == self.NONE
+
     def status_for(self, user: models.Model) -> str | None:
         """ "mutual", "outgoing", "incoming", or None when this user must not see the row."""
-        if self.status == self.MUTUAL:
-            return "mutual"
+        mine, theirs = self._stances(user)
+        if mine == self.ASKED:
+            return "mutual" if self.is_mutual else "outgoing"
+        if mine == self.NONE and theirs == self.ASKED:
+            return "incoming"
+        return None
+
+    # --- the transitions (no I/O; contacts.py locks, saves and notifies) ---
+    def bind_addressee(self, user: models.Model) -> None:
+        """The person an address belongs to acts on the row: it is theirs from now on."""
+        if not self.is_requester(user) and self.addressee_id is None:
+            self.addressee = user
+
+    def ask(self, user: models.Model) -> None:
+        """Ask (again): mutual only if the other side stands at `asked` after any block of ours."""
+        mine, theirs = self._stances(user)
+        if mine == self.BLOCKED and theirs == self.ASKED:
+            theirs = self.NONE  # asked before we lifted our block: it does not count
+        self._set(user, self.ASKED, theirs)
+
+    def accept(self, user: models.Model) -> None:
+        """Accept the other side's standing request (only from "incoming")."""
+        mine, theirs = self._stances(user)
+        if mine == self.NONE and theirs == self.ASKED:
+            self._set(user, self.ASKED, theirs)
+
+    def remove(self, user: models.Model) -> None:
+        """Remove a mutual contact (for both), withdraw our request, or decline theirs."""
+        mine, theirs = self._stances(user)
+        if mine == self.ASKED and theirs == self.ASKED:
+            self._set(user, self.NONE, self.NONE)
+        elif mine == self.ASKED:
+            self._set(user, self.NONE, self.NONE if theirs == self.DECLINED else theirs)
+        elif mine == self.NONE and theirs == self.ASKED:
+            self._set(user, self.DECLINED, theirs)
+
+    def block(self, user: models.Model) -> None:
+        """Withdraw, decline or remove, and hide the other side's requests until we ask them."""
+        _, theirs = self._stances(user)
+        # A stance of theirs at `asked` stays so they keep seeing "outgoing"; ask() voids it.
+        self._set(user, self.BLOCKED, self.NONE if theirs == self.DECLINED else theirs)
+
+    def _stances(self, user: models.Model) -> tuple[str, str]:
         if self.is_requester(user):
-            return "outgoing"
-        return "incoming" if self.status == self.PENDING else None
+            return self.requester_stance, self.addressee_stance
+        return self.addressee_stance, self.requester_stance
+
+    def _set(self, user: models.Model, mine: str, theirs: str) -> None:
+        if self.is_requester(user):
+            self.requester_stance, self.addressee_stance = mine, theirs
+        else:
+            self.addressee_stance, self.requester_stance = mine, theirs

@@ -44,7 +44,7 @@ async def _close_connections_of_the_sync_thread():  # type: ignore[no-untyped-de
 
 
 def befriend(a: Any, b: Any) -> None:
-    Contact.objects.create(requester=a, addressee=b, addressee_email=b.email.lower(), status=Contact.MUTUAL)
+    Contact.mutual_between(a, b)
 
 
 class Client:

@@ -142,3 +142,99 @@ def test_the_dashboard_page_lists_and_manages_contacts(client, alice, bob):
 def test_the_dashboard_page_refuses_unverified_accounts(client, unverified):
     client.force_login(unverified)
     assert client.get("/dashboard/contacts/").status_code == 403
+
+
+# --- consent: only the other person's explicit accept makes a contact mutual (issue #10) ---
+
+
+def _ask(user, email: str) -> dict:  # type: ignore[no-untyped-def]
+    response = api(user).post("/api/contacts/", {"email": email}, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def _ids(user) -> list[str]:  # type: ignore[no-untyped-def]
+    return [c["id"] for c in api(user).get("/api/contacts/").json()]
+
+
+def _statuses(user) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {c["email"]: c["status"] for c in api(user).get("/api/contacts/").json()}
+
+
+def test_asking_again_after_blocking_your_own_request_still_waits_for_their_accept(alice, bob):
+    # Mallory (alice) asks Carol (bob), blocks her own outgoing request, asks again.
+    asked = _ask(alice, "bob@example.com")
+    assert api(alice).post(f"/api/contacts/{asked['id']}/block/").status_code == 204
+    again = _ask(alice, "bob@example.com")
+    assert again["status"] == "outgoing"
+    assert _statuses(alice) == {"bob@example.com": "outgoing"}
+    assert _statuses(bob) == {"alice@example.com": "incoming"}
+
+
+def test_the_same_three_steps_answer_the_same_for_an_address_with_no_account(alice, bob):
+    answers = {}
+    for email in ("bob@example.com", "nobody@example.com"):
+        asked = _ask(alice, email)
+        blocked = api(alice).post(f"/api/contacts/{asked['id']}/block/")
+        again = _ask(alice, email)
+        answers[email] = (asked["status"], blocked.status_code, again["status"])
+    assert answers["bob@example.com"] == answers["nobody@example.com"] == ("outgoing", 204, "outgoing")
+
+
+def test_asking_someone_you_blocked_lifts_your_block_and_waits_for_their_accept(alice, bob):
+    # Carol (bob) blocks Mallory's (alice's) request, then asks Mallory herself.
+    asked = _ask(alice, "bob@example.com")
+    api(bob).post(f"/api/contacts/{asked['id']}/block/")
+    lifted = _ask(bob, "alice@example.com")
+    assert lifted["status"] == "outgoing"
+    assert _statuses(alice) == {"bob@example.com": "incoming"}
+    accepted = api(alice).post(f"/api/contacts/{lifted['id']}/accept/")
+    assert accepted.json()["status"] == "mutual"
+    assert _statuses(bob) == {"alice@example.com": "mutual"}
+
+
+def test_a_blocked_person_cannot_lift_the_block_by_withdrawing_and_asking_again(alice, bob):
+    asked = _ask(alice, "bob@example.com")
+    api(bob).post(f"/api/contacts/{asked['id']}/block/")
+    [seen] = _ids(alice)
+    assert api(alice).delete(f"/api/contacts/{seen}/").status_code == 204
+    assert _statuses(alice) == {}
+    assert _ask(alice, "bob@example.com")["status"] == "outgoing"
+    assert _statuses(bob) == {}
+
+
+def test_a_blocked_person_asking_while_blocked_gains_nothing_when_the_block_is_lifted(alice, bob):
+    asked = _ask(alice, "bob@example.com")
+    api(bob).post(f"/api/contacts/{asked['id']}/block/")
+    _ask(alice, "bob@example.com")
+    assert _ask(bob, "alice@example.com")["status"] == "outgoing"
+
+
+def test_removing_a_mutual_contact_and_asking_again_needs_a_new_accept(alice, bob):
+    asked = _ask(alice, "bob@example.com")
+    api(bob).post(f"/api/contacts/{asked['id']}/accept/")
+    api(alice).delete(f"/api/contacts/{asked['id']}/")
+    assert _ask(alice, "bob@example.com")["status"] == "outgoing"
+    assert _statuses(bob) == {"alice@example.com": "incoming"}
+
+
+def test_a_block_keeps_the_id_and_accepting_after_it_is_refused_on_both_sides(alice, bob):
+    asked = _ask(alice, "bob@example.com")
+    api(bob).post(f"/api/contacts/{asked['id']}/block/")
+    by_blocker = api(bob).post(f"/api/contacts/{asked['id']}/accept/")
+    assert _ids(alice) == [asked["id"]]
+    by_blocked = api(alice).post(f"/api/contacts/{asked['id']}/accept/")
+    assert (by_blocker.status_code, by_blocker.json()["code"]) == (404, "not_found")
+    assert (by_blocked.status_code, by_blocked.json()["code"]) == (400, "invalid")
+    assert _statuses(alice) == {"bob@example.com": "outgoing"}
+    assert _statuses(bob) == {}
+
+
+def test_blocking_your_own_request_withdraws_it_from_their_list(alice, bob):
+    asked = _ask(alice, "bob@example.com")
+    api(alice).post(f"/api/contacts/{asked['id']}/block/")
+    assert _statuses(alice) == {}
+    assert _statuses(bob) == {}
+    assert api(bob).post(f"/api/contacts/{asked['id']}/accept/").status_code == 404
+    assert _ask(bob, "alice@example.com")["status"] == "outgoing"
+    assert _statuses(alice) == {}
