@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
@@ -17,25 +19,45 @@ from django.contrib.auth.forms import (
 )
 from django.urls import reverse
 
+from accounts.display_names import validate_display_name
+from accounts.email_identity import parse_email
 from accounts.models import User
 from accounts.passwords import password_changed
 from numfree.mail import queue_email
 from numfree.ratelimits import enforce_account, enforce_ip
 
 
+class TypedEmailField(forms.EmailField):
+    """An email as typed: NFKC first, so fullwidth letters or @ (U+FF20) check like their plain forms."""
+
+    def to_python(self, value: Any) -> str:
+        return unicodedata.normalize("NFKC", super().to_python(value))
+
+
 def _email_field(**attrs: Any) -> forms.EmailField:
-    return forms.EmailField(
+    return TypedEmailField(
         label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", **attrs})
     )
 
 
+def _address(value: str) -> str:
+    """The address to store for a new login; raises ValidationError for a refused one."""
+    return parse_email(value).address
+
+
 class SignupForm(SetPasswordMixin, forms.Form):
     email = _email_field(autofocus=True)
-    name = forms.CharField(label="Name", max_length=150, required=False, help_text="How we greet you. Optional.")
+    name = forms.CharField(
+        label="Name",
+        max_length=150,
+        required=False,
+        help_text="How we greet you. Optional.",
+        validators=[validate_display_name],
+    )
     password1, password2 = SetPasswordMixin.create_password_fields()
 
     def clean_email(self) -> str:
-        return User.objects.normalize_email(self.cleaned_data["email"]).strip()
+        return _address(self.cleaned_data["email"])
 
     def clean(self) -> dict[str, Any]:
         self.validate_passwords()
@@ -93,14 +115,25 @@ class EmailChangeForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
+    UNVERIFIED = (
+        "Confirm your current address first: follow the link we sent to it (you can have it sent again). "
+        "If that address is mistyped, create a new account with the right one."
+    )
+
     def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["new_email"].label = "New email address"
 
+    def clean(self) -> dict[str, Any]:
+        # Whoever signed up an unconfirmed account may not own its address.
+        if not self.user.email_verified:
+            raise forms.ValidationError(self.UNVERIFIED, code="unverified")
+        return super().clean()
+
     def clean_new_email(self) -> str:
-        email = User.objects.normalize_email(self.cleaned_data["new_email"]).strip()
-        if email.lower() == self.user.email.lower():
+        email = _address(self.cleaned_data["new_email"])
+        if User.objects.by_email(email).filter(pk=self.user.pk).exists():
             raise forms.ValidationError("That is already your email address.")
         return email
 
@@ -112,7 +145,13 @@ class EmailChangeForm(forms.Form):
 
 
 class OutboxPasswordResetForm(PasswordResetForm):
-    """Django's reset form; the email goes through the outbox and links to PUBLIC_URL."""
+    """Django's reset form; the account is found by its canonical email key, the email goes
+    through the outbox (to the address the account has, never the one typed) and links to PUBLIC_URL."""
+
+    def get_users(self, email: str) -> Iterator[User]:
+        for user in User.objects.by_email(email).filter(is_active=True):
+            if user.has_usable_password():
+                yield user
 
     def send_mail(
         self,
@@ -129,7 +168,7 @@ class OutboxPasswordResetForm(PasswordResetForm):
             subject="Reset your NumFree password",
             template="accounts/email/password_reset.txt",
             context={
-                "name": context["user"].name,
+                "name": context["user"].mail_greeting_name,
                 "link": settings.PUBLIC_URL.rstrip("/") + path,
                 "minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
             },
@@ -139,14 +178,27 @@ class OutboxPasswordResetForm(PasswordResetForm):
 # --- Admin ------------------------------------------------------------------
 
 
-class UserAdminChangeForm(UserChangeForm):
+class _AdminEmailMixin:
+    """Staff typing an address get the same canonical form and uniqueness as everyone (a form error, not a 500)."""
+
+    cleaned_data: dict[str, Any]
+    instance: User
+
+    def clean_email(self) -> str:
+        email = _address(self.cleaned_data["email"])
+        if User.objects.by_email(email).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("Another account already uses this address.")
+        return email
+
+
+class UserAdminChangeForm(_AdminEmailMixin, UserChangeForm):
     class Meta(UserChangeForm.Meta):
         model = User
         fields = "__all__"
         field_classes: dict[str, Any] = {}
 
 
-class UserAdminCreationForm(AdminUserCreationForm):
+class UserAdminCreationForm(_AdminEmailMixin, AdminUserCreationForm):
     class Meta(AdminUserCreationForm.Meta):
         model = User
         fields = ("email", "name")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from accounts.display_names import validate_display_name
 from numfree.errors import ERROR_CODES
 
 
@@ -33,7 +34,12 @@ class MeSerializer(serializers.Serializer):
 
 
 class MeUpdateRequest(serializers.Serializer):
-    name = serializers.CharField(max_length=150, allow_blank=True)
+    name = serializers.CharField(
+        max_length=150,
+        allow_blank=True,
+        validators=[validate_display_name],
+        help_text="One line of text: line breaks, tabs and invisible control characters are refused.",
+    )
 
     def validate(self, attrs: dict[str, object]) -> dict[str, object]:
         unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
