@@ -67,7 +67,7 @@ def obtain_pair(email: str, password: str) -> TokenPair:
     email), then, only for the right password, `account_disabled` or
     `email_unverified` (403).
     """
-    user = User.objects.filter(email__iexact=email.strip()).first()
+    user = User.objects.by_email(email).first()
     if user is None:
         # Hash anyway, so an unknown email takes as long as a wrong password.
         User().set_password(password)

@@ -18,9 +18,9 @@ from django.views.decorators.http import require_POST
 from accounts import verification
 from accounts.forms import EmailChangeForm, LoginForm, NameForm, OutboxPasswordResetForm, SignupForm
 from accounts.models import User
-from accounts.passwords import password_changed
+from accounts.passwords import password_changed, reset_token_generator
 from accounts.registration import sign_up
-from numfree.ratelimits import enforce_account, enforce_ip
+from numfree.ratelimits import enforce_account, enforce_ip, enforce_user
 
 # The dashboard's sections; each page belongs to the app named.
 DASHBOARD_SECTIONS = [
@@ -153,6 +153,9 @@ def account(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def change_email(request: HttpRequest) -> HttpResponse:
+    # Every request counts (each one mails an address that may be a stranger's).
+    enforce_ip(request, "email_change_ip")
+    enforce_user(request, "email_change_account", request.user.pk)
     form = EmailChangeForm(request.user, request.POST)
     if not form.is_valid():
         return _account_page(request, email_form=form)
@@ -175,7 +178,8 @@ def cancel_email_change(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def resend_verification(request: HttpRequest) -> HttpResponse:
-    enforce_account(request, "resend_verification_account", request.user.email)
+    enforce_ip(request, "resend_verification_ip")
+    enforce_user(request, "resend_verification_account", request.user.pk)
     if verification.resend(request.user):
         messages.success(request, "We sent the link again. It can take a minute to arrive.")
     else:
@@ -202,6 +206,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     form_class = OutboxPasswordResetForm
     template_name = "accounts/password_reset.html"
     success_url = reverse_lazy("password-reset-sent")
+    token_generator = reset_token_generator
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         enforce_ip(request, "password_reset_ip")
@@ -216,6 +221,7 @@ class PasswordResetSentView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("password-reset-complete")
+    token_generator = reset_token_generator
 
     @transaction.atomic
     def form_valid(self, form: Form) -> HttpResponse:

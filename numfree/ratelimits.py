@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 from redis.exceptions import RedisError
 
+from accounts.email_identity import email_key
 from numfree.errors import ServiceUnavailable
 
 
@@ -63,5 +64,11 @@ def enforce_ip(request: HttpRequest, limit: str) -> None:
 
 
 def enforce_account(request: HttpRequest, limit: str, email: str) -> None:
+    """Count against the typed address: every spelling of one address shares one budget."""
     if email:
-        enforce(request, limit, "account:" + email)
+        enforce(request, limit, "account:" + email_key(email))
+
+
+def enforce_user(request: HttpRequest, limit: str, user_id: int) -> None:
+    """Count against a signed-in account itself: changing its address does not reset the count."""
+    enforce(request, limit, f"user:{user_id}")

@@ -360,6 +360,9 @@ RATE_LIMITS = {
     "token_account": _rate("NUMFREE_RATE_TOKEN_ACCOUNT", "5/m"),
     "refresh_ip": _rate("NUMFREE_RATE_REFRESH_IP", "60/m"),
     "resend_verification_account": _rate("NUMFREE_RATE_RESEND_VERIFICATION", "5/h"),
+    "resend_verification_ip": _rate("NUMFREE_RATE_RESEND_VERIFICATION_IP", "20/h"),
+    "email_change_account": _rate("NUMFREE_RATE_EMAIL_CHANGE_ACCOUNT", "3/h"),
+    "email_change_ip": _rate("NUMFREE_RATE_EMAIL_CHANGE_IP", "10/h"),
 }
 
 # --- Numbers (Twilio) ----------------------------------------------------
