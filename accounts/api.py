@@ -17,12 +17,12 @@ from accounts.serializers import (
     MeSerializer,
     MeUpdateRequest,
     RefreshRequest,
-    TokenObtainRequest,
     TokenPairResponse,
 )
 from numfree.api_errors import ApiError
 from numfree.ratelimits import enforce_account, enforce_ip
 from telephony.numbers import current_number
+from twofactor.api import TokenObtainWithCodeRequest, second_factor
 
 
 def _error(description: str) -> OpenApiResponse:
@@ -56,11 +56,20 @@ class TokenObtainView(_TokenEndpoint):
     @extend_schema(
         operation_id="auth_token_obtain",
         summary="Sign in: email and password for an access and a refresh token",
-        request=TokenObtainRequest,
+        description=(
+            "Accounts with two-factor sign-in on also send `otp`: the code from the authenticator app or a "
+            "recovery code. Without it the right password answers 401 `two_factor_required` (ask for the code "
+            "and send all three again); a wrong, expired or reused code answers 401 `two_factor_invalid`."
+        ),
+        request=TokenObtainWithCodeRequest,
         responses={
             200: TokenPairResponse,
-            400: _error("`invalid` or `parse_error`: the body is not {email, password}."),
-            401: _error("`invalid_credentials`: email or password is wrong (the same answer for an unknown email)."),
+            400: _error("`invalid` or `parse_error`: the body is not {email, password[, otp]}."),
+            401: _error(
+                "`invalid_credentials`: email or password is wrong (the same answer for an unknown email); "
+                "`two_factor_required`: the password is right and the account needs `otp`; "
+                "`two_factor_invalid`: `otp` is wrong, expired or was already used."
+            ),
             403: _error("`email_unverified` or `account_disabled`."),
             429: _RATE_LIMITED,
         },
@@ -68,10 +77,10 @@ class TokenObtainView(_TokenEndpoint):
     )
     def post(self, request: Request) -> Response:
         enforce_ip(request, "token_ip")
-        data = self._validated(request, TokenObtainRequest)
+        data = self._validated(request, TokenObtainWithCodeRequest)
         enforce_account(request, "token_account", data["email"])
         try:
-            pair = tokens.obtain_pair(data["email"], data["password"])
+            pair = tokens.obtain_pair(data["email"], data["password"], second_factor(data.get("otp")))
         except tokens.TokenRejected as exc:
             raise ApiError(exc.code, exc.message, status_code=exc.status) from exc
         return _token_response(pair)

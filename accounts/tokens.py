@@ -16,6 +16,7 @@ later it is a stolen or replayed token and the whole sign-in is revoked.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -60,12 +61,13 @@ class _PresentedRefreshToken(Token):
     lifetime = api_settings.REFRESH_TOKEN_LIFETIME
 
 
-def obtain_pair(email: str, password: str) -> TokenPair:
+def obtain_pair(email: str, password: str, second_factor: Callable[[User], None] | None = None) -> TokenPair:
     """Sign in with email and password: a new sign-in and its first pair of tokens.
 
     Raises TokenRejected: `invalid_credentials` (401, the same for an unknown
     email), then, only for the right password, `account_disabled` or
-    `email_unverified` (403).
+    `email_unverified` (403), then whatever `second_factor(user)` raises
+    (twofactor.api: `two_factor_required`, `two_factor_invalid`).
     """
     user = User.objects.by_email(email).first()
     if user is None:
@@ -78,6 +80,8 @@ def obtain_pair(email: str, password: str) -> TokenPair:
         raise TokenRejected("account_disabled", status=403)
     if not user.email_verified:
         raise TokenRejected("email_unverified", status=403)
+    if second_factor is not None:
+        second_factor(user)
     return issue_pair(user)
 
 

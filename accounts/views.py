@@ -21,6 +21,7 @@ from accounts.models import User
 from accounts.passwords import password_changed, reset_token_generator
 from accounts.registration import sign_up
 from numfree.ratelimits import enforce_account, enforce_ip, enforce_user
+from twofactor.views import SecondFactorLoginMixin
 
 # The dashboard's sections; each page belongs to the app named.
 DASHBOARD_SECTIONS = [
@@ -108,7 +109,9 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
 # --- Login and logout ----------------------------------------------------------
 
 
-class LoginView(auth_views.LoginView):
+class LoginView(SecondFactorLoginMixin, auth_views.LoginView):
+    """With two-factor sign-in on, the right password leads to /login/two-factor/ (twofactor/views.py)."""
+
     form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True

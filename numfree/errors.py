@@ -27,6 +27,8 @@ ERROR_CODES: dict[str, str] = {
     "token_expired": "The token has expired; refresh it.",
     "token_revoked": "This sign-in was ended (logout, password change or a reused refresh token); sign in again.",
     "refresh_race": "This refresh token was just used by another request; use the tokens that request got.",
+    "two_factor_required": "Two-factor sign-in is on for this account: send the code from the authenticator app as otp.",
+    "two_factor_invalid": "That two-factor code is wrong, expired or was already used; send the code the app shows now.",
     # Numbers and telephony
     "signature_invalid": "The X-Twilio-Signature header is missing or does not match this request.",
     "plan_required": "Holding a number needs an active plan.",

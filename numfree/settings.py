@@ -66,7 +66,8 @@ CSRF_TRUSTED_ORIGINS = [PUBLIC_ORIGIN]
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    # django.contrib.admin whose site requires two-factor sign-in (twofactor/admin_site.py).
+    "twofactor.admin_config.TwoFactorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "billing",
     "signaling",
     "privacy",
+    "twofactor",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "twofactor.middleware.SecondFactorSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "numfree.middleware.ServiceErrorMiddleware",
@@ -214,6 +217,17 @@ LOGIN_REDIRECT_URL = "/dashboard/"
 LOGOUT_REDIRECT_URL = "/"
 EMAIL_VERIFICATION_MAX_AGE = timedelta(days=env.int("NUMFREE_EMAIL_VERIFICATION_DAYS", 3, minimum=1))
 PASSWORD_RESET_TIMEOUT = env.int("NUMFREE_PASSWORD_RESET_SECONDS", 3600, minimum=60)
+
+# --- Two-factor sign-in (twofactor/) ---------------------------------------
+# TOTP secrets are sealed and recovery codes hashed with keys derived from
+# these (never stored in the database). Defaults to SECRET_KEY and its fallbacks.
+TWO_FACTOR_KEYS = env.list("NUMFREE_TWO_FACTOR_KEYS") or [SECRET_KEY, *SECRET_KEY_FALLBACKS]
+TWO_FACTOR_ISSUER = env.str("NUMFREE_TWO_FACTOR_ISSUER", "NumFree")
+# Codes tried per account per window (web and API together); then 429 until the window ends.
+TWO_FACTOR_MAX_FAILURES = env.int("NUMFREE_TWO_FACTOR_MAX_FAILURES", 5, minimum=1, maximum=100)
+TWO_FACTOR_FAILURE_WINDOW_SECONDS = env.int("NUMFREE_TWO_FACTOR_FAILURE_WINDOW_SECONDS", 900, minimum=30)
+# How long the code step of a login waits after the right password.
+TWO_FACTOR_LOGIN_SECONDS = env.int("NUMFREE_TWO_FACTOR_LOGIN_SECONDS", 300, minimum=30, maximum=3600)
 
 # --- Cookies: only sessionid and csrftoken, ever ------------------------
 SESSION_COOKIE_NAME = "sessionid"
@@ -359,6 +373,7 @@ RATE_LIMITS = {
     "token_ip": _rate("NUMFREE_RATE_TOKEN_IP", "20/m"),
     "token_account": _rate("NUMFREE_RATE_TOKEN_ACCOUNT", "5/m"),
     "refresh_ip": _rate("NUMFREE_RATE_REFRESH_IP", "60/m"),
+    "two_factor_ip": _rate("NUMFREE_RATE_TWO_FACTOR_IP", "20/m"),
     "resend_verification_account": _rate("NUMFREE_RATE_RESEND_VERIFICATION", "5/h"),
     "resend_verification_ip": _rate("NUMFREE_RATE_RESEND_VERIFICATION_IP", "20/h"),
     "email_change_account": _rate("NUMFREE_RATE_EMAIL_CHANGE_ACCOUNT", "3/h"),

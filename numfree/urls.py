@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("accounts.urls")),
+    path("", include("twofactor.urls")),
     path("", include("telephony.urls")),
     path("", include("billing.urls")),
     path("", include("signaling.urls")),

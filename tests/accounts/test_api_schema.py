@@ -29,7 +29,9 @@ def test_the_schema_lists_the_token_and_me_endpoints(schema):
 
 def test_the_token_endpoint_documents_its_request_answer_and_errors(schema):
     operation = schema["paths"]["/api/auth/token/"]["post"]
-    assert set(body_schema(schema, operation["requestBody"])["properties"]) == {"email", "password"}
+    request = body_schema(schema, operation["requestBody"])
+    assert set(request["properties"]) == {"email", "password", "otp"}  # otp: two-factor accounts only
+    assert set(request["required"]) == {"email", "password"}
     assert set(body_schema(schema, operation["responses"]["200"])["properties"]) == {"access", "refresh"}
     assert {"400", "401", "403", "429"} <= set(operation["responses"])
     assert set(body_schema(schema, operation["responses"]["401"])["properties"]) == {"code", "message"}

@@ -8,6 +8,7 @@ from django.test import Client
 
 from accounts.models import SignIn, User
 from tests.conftest import PASSWORD, make_user
+from twofactor.testing import force_login_with_two_factor
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def support(db) -> User:
 
 @pytest.fixture
 def support_client(client, support):  # type: ignore[no-untyped-def]
-    client.force_login(support)
+    force_login_with_two_factor(client, support)  # the admin needs two-factor sign-in
     return client
 
 
@@ -32,7 +33,7 @@ def superuser(db) -> User:
 
 @pytest.fixture
 def superuser_client(client, superuser):  # type: ignore[no-untyped-def]
-    client.force_login(superuser)
+    force_login_with_two_factor(client, superuser)
     return client
 
 

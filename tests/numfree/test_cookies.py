@@ -25,6 +25,7 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from accounts.models import SignIn, User
 from numfree.outbox.testing import run_pending
 from tests.conftest import PASSWORD, make_user
+from twofactor.testing import force_login_with_two_factor
 
 ALLOWED_COOKIES = {"sessionid", "csrftoken"}
 MAX_PAGES = 1500  # per visitor; reaching it fails the test, so "every page" stays true
@@ -178,7 +179,10 @@ def crawl_everything(db) -> list[tuple[str, str, Morsel]]:
     crawlers.append(anonymous)
     for visitor, user in (("verified", verified), ("unverified", unverified), ("staff", staff)):
         crawler = Crawler(visitor)
-        crawler.client.force_login(user)
+        if user.is_staff:
+            force_login_with_two_factor(crawler.client, user)  # the admin needs two-factor sign-in
+        else:
+            crawler.client.force_login(user)
         crawler.crawl(starts)
         assert crawler.client.get("/dashboard/").status_code == 200, f"the crawl logged {visitor} out"
         crawlers.append(crawler)

@@ -9,6 +9,7 @@ from numfree.outbox import crypto, enqueue, job
 from numfree.outbox.models import Job
 from numfree.outbox.testing import run_pending
 from tests.conftest import make_user
+from twofactor.testing import force_login_with_two_factor
 
 SECRET = "SECRET-sms-body-for-admin-test"
 
@@ -20,7 +21,7 @@ def support_client(client, db):  # type: ignore[no-untyped-def]
     staff.is_staff = True
     staff.save()
     staff.user_permissions.add(Permission.objects.get(content_type__app_label="outbox", codename="view_job"))
-    client.force_login(staff)
+    force_login_with_two_factor(client, staff)  # the admin needs two-factor sign-in
     return client
 
 

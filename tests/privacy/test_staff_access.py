@@ -6,12 +6,13 @@ import pytest
 
 from privacy.models import DataSubjectRequest, StaffAccess
 from telephony.models import CallLog
+from twofactor.testing import force_login_with_two_factor
 
 
 @pytest.mark.django_db
 def test_opening_a_users_privacy_request_in_the_admin_is_recorded(client, staff, alice):
     request = DataSubjectRequest.objects.create(kind="access", user=alice, requester_email=alice.email)
-    client.force_login(staff)
+    force_login_with_two_factor(client, staff)
     assert client.get(f"/admin/privacy/datasubjectrequest/{request.pk}/change/").status_code == 200
     access = StaffAccess.objects.get()
     assert (access.staff, access.subject, access.staff_label) == (staff, alice, "support@numfree.com")
@@ -20,7 +21,7 @@ def test_opening_a_users_privacy_request_in_the_admin_is_recorded(client, staff,
 
 @pytest.mark.django_db
 def test_opening_a_users_account_in_the_admin_is_recorded(client, staff, alice):
-    client.force_login(staff)
+    force_login_with_two_factor(client, staff)
     response = client.get(f"/admin/accounts/user/{alice.pk}/change/")
     assert response.status_code == 200
     access = StaffAccess.objects.get()
@@ -41,7 +42,7 @@ def test_opening_another_apps_row_is_attributed_to_its_user_through_the_registry
 
 @pytest.mark.django_db
 def test_lists_and_pages_without_one_persons_data_are_not_recorded(client, staff):
-    client.force_login(staff)
+    force_login_with_two_factor(client, staff)
     client.get("/admin/accounts/user/")
     client.get("/admin/")
     assert not StaffAccess.objects.exists()
@@ -50,9 +51,9 @@ def test_lists_and_pages_without_one_persons_data_are_not_recorded(client, staff
 @pytest.mark.django_db
 def test_superusers_see_the_access_log_and_other_staff_do_not(client, staff, superuser, alice):
     StaffAccess.objects.create(staff=staff, staff_label=staff.email, subject=alice, what="User #1 (change page)")
-    client.force_login(staff)
+    force_login_with_two_factor(client, staff)
     assert client.get("/admin/privacy/staffaccess/").status_code == 403
-    client.force_login(superuser)
+    force_login_with_two_factor(client, superuser)
     page = client.get("/admin/privacy/staffaccess/").content.decode()
     assert "User #1 (change page)" in page
 
@@ -60,7 +61,7 @@ def test_superusers_see_the_access_log_and_other_staff_do_not(client, staff, sup
 @pytest.mark.django_db
 def test_the_user_sees_the_access_on_their_access_page(client, staff, alice):
     request = DataSubjectRequest.objects.create(kind="access", user=alice, requester_email=alice.email)
-    client.force_login(staff)
+    force_login_with_two_factor(client, staff)
     client.get(f"/admin/privacy/datasubjectrequest/{request.pk}/change/")
     client.force_login(alice)
     page = client.get("/privacy/center/").content.decode()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from privacy.models import DataSubjectRequest
 from privacy.subject_requests import send_digest, urgency
+from twofactor.testing import force_login_with_two_factor
 
 
 @pytest.mark.django_db
@@ -49,7 +50,7 @@ def test_the_admin_list_highlights_overdue_and_due_soon_requests(client, staff):
         kind="export", requester_email="soon@example.com", received_at=now - timedelta(days=25)
     )
     DataSubjectRequest.objects.create(kind="deletion", requester_email="fresh@example.com")
-    client.force_login(staff)
+    force_login_with_two_factor(client, staff)
     page = client.get("/admin/privacy/datasubjectrequest/").content.decode()
     assert page.count('class="dsr-overdue"') == 1 and page.count('class="dsr-due-soon"') == 1
     assert "privacy/admin.css" in page
@@ -59,7 +60,7 @@ def test_the_admin_list_highlights_overdue_and_due_soon_requests(client, staff):
 
 @pytest.mark.django_db
 def test_support_staff_record_a_request_in_the_admin(client, staff):
-    client.force_login(staff)
+    force_login_with_two_factor(client, staff)
     response = client.post(
         "/admin/privacy/datasubjectrequest/add/",
         {

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from privacy.models import PageView
 from privacy.usage import browser_family
+from twofactor.testing import force_login_with_two_factor
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
@@ -70,7 +71,7 @@ def test_only_the_browser_family_is_kept_from_the_user_agent():
 def test_staff_see_visits_per_day_as_a_chart_and_no_individual_rows(client, staff):
     PageView.objects.create(ip="198.51.100.7", browser="Firefox", path="/secret-path/")
     PageView.objects.create(ip="198.51.100.8", browser="Chrome", path="/", viewed_at=timezone.now() - timedelta(days=2))
-    client.force_login(staff)
+    force_login_with_two_factor(client, staff)
     page = client.get("/admin/privacy/pageview/").content.decode()
     assert "<svg" in page and "2 page views in the last 30 days" in page
     assert "198.51.100.7" not in page and "/secret-path/" not in page
