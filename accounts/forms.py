@@ -148,6 +148,8 @@ class OutboxPasswordResetForm(PasswordResetForm):
     """Django's reset form; the account is found by its canonical email key, the email goes
     through the outbox (to the address the account has, never the one typed) and links to PUBLIC_URL."""
 
+    email = _email_field()
+
     def get_users(self, email: str) -> Iterator[User]:
         for user in User.objects.by_email(email).filter(is_active=True):
             if user.has_usable_password():
