@@ -1,4 +1,4 @@
-"""Billing's background work: number-hold notices and releases, and the fake Stripe's webhook deliveries."""
+"""Billing's background work: number-hold notices and releases, deleting erased customers at Stripe, and the fake Stripe's webhook deliveries."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Any
 
 from django.conf import settings
 
-from billing import dunning
+from billing import dunning, erasure
 from numfree.outbox import PermanentFailure, job, periodic
+from privacy.erasure import provider_deletion_job
 
 
 @periodic("billing.number_holds", every=timedelta(minutes=15))
@@ -32,3 +33,6 @@ def fake_stripe_deliver(payload: dict[str, Any]) -> None:
     status = deliver(event)
     if not 200 <= status < 300:
         raise RuntimeError(f"webhook answered {status}")
+
+
+provider_deletion_job("billing.delete_customer")(erasure.delete_customer_at_stripe)

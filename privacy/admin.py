@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from privacy import charts, subject_requests, usage
 from privacy.models import DataSubjectRequest, PageView, PolicyVersion, StaffAccess
@@ -33,12 +33,23 @@ class DeadlineFilter(admin.SimpleListFilter):
         return queryset
 
 
+class FlaggedFilter(admin.SimpleListFilter):
+    title = "flagged to support"
+    parameter_name = "flagged"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "A deletion at a provider was given up")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.flagged() if self.value() == "yes" else queryset
+
+
 @admin.register(DataSubjectRequest)
 class DataSubjectRequestAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "kind", "source", "requester", "received_at", "deadline_badge", "status")
-    list_filter = ("status", DeadlineFilter, "kind", "source", "regulation")
+    list_display = ("__str__", "kind", "source", "requester", "received_at", "deadline_badge", "status", "providers")
+    list_filter = ("status", DeadlineFilter, FlaggedFilter, "kind", "source", "regulation")
     search_fields = ("requester_email", "requester_name")
-    readonly_fields = ("requester_email_hmac", "user")
+    readonly_fields = ("requester_email_hmac", "user", "flag_reason", "at_providers")
     fieldsets = [
         (None, {"fields": ("kind", "regulation", "source", "status", "fulfilled_at")}),
         (
@@ -47,6 +58,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         ),
         ("Request", {"fields": ("details",)}),
         ("Deadline", {"fields": ("received_at", "due_at", "extended_due_at", "extension_reason")}),
+        ("Deletion at providers", {"fields": ("at_providers", "flagged_at", "flag_reason")}),
     ]
 
     class Media:
@@ -55,6 +67,38 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
     @admin.display(description="requester")
     def requester(self, obj: DataSubjectRequest) -> str:
         return obj.requester_email or ("deleted account" if obj.requester_email_hmac else "")
+
+    @admin.display(description="at providers")
+    def providers(self, obj: DataSubjectRequest) -> str:
+        """Short: "Twilio: 3 pending; Stripe: 1 given up", "flagged", or "" when nothing is left."""
+        parts = []
+        for at in subject_requests.at_providers(obj):
+            counts = [f"{at.waiting} pending"] if at.waiting else []
+            counts += [f"{at.given_up} given up"] if at.given_up else []
+            parts.append(f"{at.provider}: {', '.join(counts)}")
+        if obj.flagged_at and not parts:
+            parts.append("flagged")
+        return "; ".join(parts)
+
+    @admin.display(description="still to delete at providers")
+    def at_providers(self, obj: DataSubjectRequest) -> str:
+        rows = subject_requests.at_providers(obj)
+        if not rows:
+            return "nothing pending"
+        return format_html_join(
+            "",
+            "<p>{}: {} pending (next try {}), {} given up{}</p>",
+            (
+                (
+                    at.provider,
+                    at.waiting,
+                    f"{at.next_try:%Y-%m-%d %H:%M}" if at.next_try else "-",
+                    at.given_up,
+                    f"; last error: {at.last_error}" if at.last_error else "",
+                )
+                for at in rows
+            ),
+        )
 
     @admin.display(description="due", ordering="due_at")
     def deadline_badge(self, obj: DataSubjectRequest) -> str:

@@ -106,6 +106,9 @@ class DataSubjectRequestQuerySet(models.QuerySet["DataSubjectRequest"]):
     def open(self) -> DataSubjectRequestQuerySet:
         return self.filter(status__in=DataSubjectRequest.OPEN_STATUSES)
 
+    def flagged(self) -> DataSubjectRequestQuerySet:
+        return self.filter(flagged_at__isnull=False)
+
     def due_within(self, days: int, now: datetime | None = None) -> DataSubjectRequestQuerySet:
         now = now or timezone.now()
         return self.open().filter(due_at__lte=now + timedelta(days=days))
@@ -151,6 +154,12 @@ class DataSubjectRequest(models.Model):
     extension_reason = FreeTextField(blank=True)
     status = models.CharField(max_length=16, choices=STATUSES, default=RECEIVED)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
+    # Set when a deletion at a provider was given up (retried for 30 days, or
+    # refused): support must finish it by hand, then clear the flag.
+    flagged_at = models.DateTimeField(
+        null=True, blank=True, help_text="A deletion at Twilio or Stripe was given up; clear once handled by hand."
+    )
+    flag_reason = models.CharField(max_length=300, blank=True)
 
     objects = DataSubjectRequestQuerySet.as_manager()
 

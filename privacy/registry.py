@@ -16,14 +16,14 @@ models itself.
             "Rate": no_personal_data("prices per country"),
         },
         export=export_telephony,            # (user) -> ExportPart
-        erase=erase_telephony,              # (user) -> None
+        erase=erase_telephony,              # (user) -> [ProviderDeletion(...), ...] or None
         purge_older_than=purge_telephony,   # (cutoff) -> {"call logs": 12, ...}
     ))
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import import_module
@@ -89,6 +89,27 @@ class ExportPart:
     summary: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ProviderDeletion:
+    """A deletion at a provider that an eraser leaves to the worker, after its local erasure commits.
+
+    `job` is an outbox kind registered with `privacy.erasure.provider_deletion_job`
+    (idempotent, retried for 30 days); `payload` holds only the provider's ids.
+    """
+
+    provider: str  # "twilio", "stripe": a key of PROVIDERS
+    job: str
+    payload: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        if self.provider not in PROVIDERS:
+            raise ValueError(f"provider must be one of {list(PROVIDERS)}")
+
+
+# The providers a deletion can be pending at, as support and users read them.
+PROVIDERS = {"twilio": "Twilio", "stripe": "Stripe"}
+
+
 @dataclass
 class AppPersonalData:
     app_label: str
@@ -96,7 +117,9 @@ class AppPersonalData:
     # Model name (as in the app's models.py) -> declaration. Every model of the app.
     models: dict[str, ModelDeclaration]
     export: Callable[[User], ExportPart] | None = None
-    erase: Callable[[User], None] | None = None
+    # Erases the user's rows and files here, in one transaction, without calling
+    # any provider; returns what must still be deleted at providers (or None).
+    erase: Callable[[User], Iterable[ProviderDeletion] | None] | None = None
     # Deletes rows older than the cutoff that the retention period covers, in
     # batches; returns how many of each kind went (or would go, when dry_run).
     purge_older_than: Callable[[datetime, bool], dict[str, int]] | None = None

@@ -1,7 +1,8 @@
-"""Data-subject requests: recording them, their deadlines, and the daily digest to staff."""
+"""Data-subject requests: recording them, their deadlines, what is still pending at providers, and the daily digest to staff."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,55 @@ def _ids_of(user_id: int, email: str) -> list[int]:
     return [*by_user, *by_email]
 
 
+@dataclass(frozen=True)
+class AtProvider:
+    """A request's deletions at one provider, read from the outbox jobs queued for it."""
+
+    provider: str  # "Twilio", "Stripe"
+    waiting: int  # still being retried
+    given_up: int  # failed for good: the request is flagged
+    next_try: datetime | None
+    last_error: str  # the exception class and a scrubbed message, never a payload
+
+
+def _jobs_of(request: DataSubjectRequest):  # type: ignore[no-untyped-def]
+    from numfree.outbox.models import Job
+
+    return Job.objects.referring_to(f"dsr:{request.pk}:")
+
+
+def providers_pending(request: DataSubjectRequest) -> list[str]:
+    """Keys of the providers ("twilio", "stripe") where deletions for this request are still waiting."""
+    references = _jobs_of(request).pending().values_list("reference", flat=True).distinct()
+    return sorted({reference.rsplit(":", 1)[-1] for reference in references})
+
+
+def at_providers(request: DataSubjectRequest) -> list[AtProvider]:
+    """What is still pending (or was given up) at which provider for this request; [] once all are done.
+
+    Derived from the outbox's jobs by their reference: a job that succeeded is gone.
+    """
+    from privacy.registry import PROVIDERS
+
+    by_provider: dict[str, list] = {}
+    for job in _jobs_of(request).defer("payload").order_by("run_at"):
+        by_provider.setdefault(job.reference.rsplit(":", 1)[-1], []).append(job)
+    summary = []
+    for key, jobs in sorted(by_provider.items()):
+        waiting = [job for job in jobs if job.failed_at is None]
+        errors = [job.last_error for job in jobs if job.last_error]
+        summary.append(
+            AtProvider(
+                provider=PROVIDERS.get(key, key),
+                waiting=len(waiting),
+                given_up=len(jobs) - len(waiting),
+                next_try=waiting[0].run_at if waiting else None,
+                last_error=errors[-1] if errors else "",
+            )
+        )
+    return summary
+
+
 def urgency(request: DataSubjectRequest, now: datetime | None = None) -> str:
     """ "overdue", "due-soon" (within 7 days) or "" for the admin's highlighting."""
     if not request.is_open:
@@ -88,19 +138,22 @@ def send_digest(now: datetime | None = None) -> int:
     from numfree.mail import queue_email
 
     due = digest(now)
-    if not due:
+    flagged = list(DataSubjectRequest.objects.flagged().order_by("flagged_at"))
+    if not due and not flagged:
         return 0
     staff = get_user_model()._default_manager.filter(is_staff=True, is_active=True)
     context = {
         "overdue": [r for r in due if urgency(r, now) == "overdue"],
         "due_soon": [r for r in due if urgency(r, now) == "due-soon"],
+        "flagged": flagged,
         "admin_url": settings.PUBLIC_URL.rstrip("/") + "/admin/privacy/datasubjectrequest/",
     }
     sent = 0
     for member in staff:
         queue_email(
             to=member.email,
-            subject=f"Privacy requests: {len(context['overdue'])} overdue, {len(context['due_soon'])} due this week",
+            subject=f"Privacy requests: {len(context['overdue'])} overdue, {len(context['due_soon'])} due this week"
+            + (f", {len(flagged)} flagged" if flagged else ""),
             template="privacy/email/request_digest.txt",
             context=context,
         )

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from billing.entitlements import can_hold_number
+from numfree.outbox import PermanentFailure
 from telephony import twilio_api
 from telephony.models import PhoneNumber
 
@@ -90,6 +91,24 @@ def release_number(user: User) -> int:
     if released:
         logger.info("numbers released for user %s: %d", user.pk, released)
     return released
+
+
+def forget_numbers(user: User) -> list[str]:
+    """Erasure: the user's number rows go now; returns their Twilio sids, released later by a job."""
+    numbers = PhoneNumber.objects.filter(user=user)
+    sids = list(numbers.values_list("twilio_sid", flat=True))
+    numbers.delete()
+    return sids
+
+
+def release_at_twilio(payload: dict) -> None:
+    """Outbox job: release a number at Twilio (already released counts as done)."""
+    try:
+        twilio_api.release_number(payload["sid"])
+    except twilio_api.TwilioUnreachable:
+        raise
+    except twilio_api.TelephonyError as exc:
+        raise PermanentFailure(f"Twilio refused to release a number (error {exc.code})") from None
 
 
 def owner_of(e164: str) -> PhoneNumber | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import datetime
 from pathlib import PurePath
 from typing import Any
@@ -12,11 +11,10 @@ from django.db.models import QuerySet
 from accounts.models import User
 from numfree.outbox import enqueue
 from privacy.export_schema import array_of, moment, obj, string
-from privacy.registry import AppPersonalData, ExportPart, holds, register
+from privacy.registry import AppPersonalData, ExportPart, ProviderDeletion, holds, register
 from privacy.retention import delete_files_later, delete_in_batches
-from telephony import twilio_api
 from telephony.models import BlockedNumber, CallLog, Forwarding, PhoneNumber, SmsLog, Voicemail
-from telephony.numbers import release_number
+from telephony.numbers import forget_numbers
 from telephony.voicemail import delete_voicemail
 
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -135,27 +133,28 @@ def export_telephony(user: User) -> ExportPart:
     )
 
 
-def _at_twilio(delete: Any, sid: str) -> None:
-    with suppress(twilio_api.NotFoundAtTwilio):  # already gone there
-        delete(sid)
+def erase_telephony(user: User) -> list[ProviderDeletion]:
+    """Every row and voicemail file here, without calling Twilio; returns what Twilio still holds.
 
-
-def erase_telephony(user: User) -> None:
-    """Release the number and delete recordings and messages at Twilio, then every row here.
-
-    TwilioUnreachable propagates, so the erasure job retries later.
+    The number, the recordings and the texts (and their media) are deleted at
+    Twilio by jobs queued with this transaction, which retry while Twilio is
+    down or still busy with a text (20009).
     """
-    release_number(user)
+    deletions = [ProviderDeletion("twilio", "telephony.release_number", {"sid": sid}) for sid in forget_numbers(user)]
     for voicemail in Voicemail.objects.filter(user=user):
-        _at_twilio(twilio_api.delete_recording, voicemail.recording_sid)
+        deletions.append(ProviderDeletion("twilio", "telephony.delete_recording", {"sid": voicemail.recording_sid}))
         delete_voicemail(voicemail)
-    for message_sid in SmsLog.objects.filter(user=user).values_list("message_sid", flat=True):
-        _at_twilio(twilio_api.delete_message, message_sid)
-    SmsLog.objects.filter(user=user).delete()
+    texts = SmsLog.objects.filter(user=user)
+    deletions += [
+        ProviderDeletion("twilio", "telephony.delete_message", {"sid": sid})
+        for sid in texts.filter(deleted_at_twilio=False).values_list("message_sid", flat=True)
+    ]
+    texts.delete()
     CallLog.objects.filter(user=user).delete()
     BlockedNumber.objects.filter(user=user).delete()
     Forwarding.objects.filter(user=user).delete()
     # Other users' app-call rows keep their history: peer_user becomes NULL ("deleted user").
+    return deletions
 
 
 def _forget_voicemails_elsewhere(voicemails: QuerySet[Voicemail]) -> None:

@@ -10,6 +10,7 @@ from numfree.outbox.models import Job
 _FIELDS = (
     "kind",
     "state",
+    "reference",
     "created_at",
     "run_at",
     "attempts",
@@ -38,9 +39,9 @@ class StateFilter(admin.SimpleListFilter):
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ("id", "kind", "state", "run_at", "attempts", "last_error", "failed_at")
+    list_display = ("id", "kind", "state", "reference", "run_at", "attempts", "last_error", "failed_at")
     list_filter = (StateFilter, "kind")
-    search_fields = ("kind",)
+    search_fields = ("kind", "=reference")
     ordering = ("run_at", "id")
     fields = _FIELDS
     readonly_fields = _FIELDS

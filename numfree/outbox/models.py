@@ -25,6 +25,10 @@ class JobQuerySet(models.QuerySet["Job"]):
     def failed(self) -> JobQuerySet:
         return self.filter(failed_at__isnull=False)
 
+    def referring_to(self, prefix: str) -> JobQuerySet:
+        """Jobs whose reference starts with `prefix` (e.g. "dsr:12:" for one request's deletions)."""
+        return self.filter(reference__startswith=prefix)
+
 
 class Job(models.Model):
     kind = models.CharField(max_length=100)
@@ -41,6 +45,9 @@ class Job(models.Model):
     # Exception class and a scrubbed short message; never payload content.
     last_error = models.CharField(max_length=300, blank=True, default="")
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # What the job is done for, in clear and ids only (e.g. "dsr:12:twilio"), so
+    # the jobs of one cause can be found without reading payloads; kept when given up.
+    reference = models.CharField(max_length=100, blank=True, default="", db_index=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
 

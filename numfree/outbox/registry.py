@@ -37,6 +37,10 @@ class JobSpec:
     on_expire: Handler | None = None
     # Set for periodic jobs: one row per name, rescheduled after each run.
     every: timedelta | None = None
+    # Retried (attempts not counted) until this long after enqueue, then given up.
+    retry_for: timedelta | None = None
+    # The longest wait between two attempts of this kind (the global cap still applies).
+    max_delay: timedelta | None = None
 
     @property
     def is_periodic(self) -> bool:
@@ -54,15 +58,32 @@ def job(
     max_attempts: int | None = None,
     expires_after: timedelta | None = None,
     on_expire: Handler | None = None,
+    retry_for: timedelta | None = None,
+    max_delay: timedelta | None = None,
 ) -> Callable[[Handler], Handler]:
-    """Register the decorated function as the handler of `kind` (e.g. "telephony.forward_sms")."""
+    """Register the decorated function as the handler of `kind` (e.g. "telephony.forward_sms").
+
+    `retry_for` retries the job however many attempts it takes until that long
+    after enqueue (it sets the expiry; not with `max_attempts`/`expires_after`);
+    `max_delay` caps the wait between two attempts of this kind.
+    """
     if max_attempts is not None and max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
     if expires_after is not None and expires_after <= timedelta(0):
         raise ValueError("expires_after must be a positive duration")
+    if retry_for is not None:
+        if retry_for <= timedelta(0):
+            raise ValueError("retry_for must be a positive duration")
+        if max_attempts is not None or expires_after is not None:
+            raise ValueError(
+                "retry_for sets the expiry and lifts the attempt limit: not with max_attempts/expires_after"
+            )
+        expires_after = retry_for
+    if max_delay is not None and max_delay <= timedelta(0):
+        raise ValueError("max_delay must be a positive duration")
 
     def register(handler: Handler) -> Handler:
-        _add(JobSpec(kind, handler, max_attempts, expires_after, on_expire))
+        _add(JobSpec(kind, handler, max_attempts, expires_after, on_expire, retry_for=retry_for, max_delay=max_delay))
         return handler
 
     return register

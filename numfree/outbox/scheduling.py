@@ -22,6 +22,7 @@ def enqueue(
     payload: Payload,
     delay: timedelta | float | None = None,
     dedupe_key: str | None = None,
+    reference: str = "",
 ) -> int | None:
     """Write a job in the caller's transaction; returns its id, or None when `dedupe_key` is already queued."""
     spec = registry.get(kind)
@@ -31,6 +32,8 @@ def enqueue(
         raise ValueError(f"{kind!r} is a periodic job: the worker schedules it")
     if dedupe_key is not None and (not dedupe_key or len(dedupe_key) > 200):
         raise ValueError("dedupe_key must be 1 to 200 characters")
+    if len(reference) > 100:
+        raise ValueError("reference must be at most 100 characters")
     now = timezone.now()
     job = Job(
         kind=kind,
@@ -39,6 +42,7 @@ def enqueue(
         run_at=now + _as_timedelta(delay),
         expires_at=now + spec.expires_after if spec.expires_after else None,
         dedupe_key=dedupe_key,
+        reference=reference,
     )
     if dedupe_key is None:
         job.save(force_insert=True)

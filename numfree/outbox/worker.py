@@ -14,6 +14,7 @@ import os
 import random
 import secrets
 import socket
+import sys
 import time
 import traceback
 from collections.abc import Iterator
@@ -40,20 +41,24 @@ class UnknownJobKind(Exception):
     """No handler is registered for the job's kind (e.g. an older worker during a deploy)."""
 
 
-def retry_delay(attempt: int) -> timedelta:
+def retry_delay(attempt: int, max_delay: timedelta | None = None) -> timedelta:
     """Wait after the `attempt`-th failure: base * 2^(attempt-1), capped, then up to 20% shorter at random.
 
     The jitter only shortens a delay, so delays still grow from one attempt to
-    the next and never pass the cap, and a burst of failures does not retry in
-    lockstep.
+    the next and never pass the cap (the smaller of the global one and the
+    kind's `max_delay`), and a burst of failures does not retry in lockstep.
     """
     base = settings.OUTBOX_BACKOFF_BASE_SECONDS
     cap = settings.OUTBOX_BACKOFF_MAX_SECONDS
+    if max_delay is not None:
+        cap = min(cap, max_delay.total_seconds())
     seconds = min(cap, base * 2 ** min(max(attempt, 1) - 1, 40))
     return timedelta(seconds=seconds * random.uniform(0.8, 1.0))  # noqa: S311 - spreading retries, not a secret
 
 
 def max_attempts(spec: JobSpec | None) -> int:
+    if spec is not None and spec.retry_for is not None:
+        return sys.maxsize  # its expiry, not a count, ends the retries
     return (spec.max_attempts if spec else None) or settings.OUTBOX_MAX_ATTEMPTS
 
 
@@ -240,7 +245,7 @@ class Worker:
             self._give_up(job, spec, payload, error)
             return
         else:
-            run_at = now + retry_delay(job.attempts)
+            run_at = now + retry_delay(job.attempts, spec.max_delay if spec else None)
             if job.expires_at is not None:
                 run_at = min(run_at, job.expires_at)  # so the expiry is handled on time
         if not self._owned(job).update(run_at=run_at, last_error=error[:300], locked_until=None, locked_by=""):
