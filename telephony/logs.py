@@ -6,7 +6,6 @@ same as page 1 on the (user, -time, -id) indexes.
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
@@ -19,10 +18,10 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from telephony.log_params import Position, encode_cursor, read_day
 from telephony.models import CallLog, SmsLog, Voicemail, normalize_number
 
 PAGE_SIZE = 50
@@ -91,14 +90,15 @@ class Filters:
 
     @classmethod
     def from_query(cls, kind: LogKind, query: Any) -> Filters:
+        """The filters in a page's query string; a bad date raises log_params.InvalidLogQuery."""
         direction = query.get("direction", "")
         status = query.get("status", "")
         return cls(
             direction=direction if direction in {"in", "out"} and kind.has_direction else "",
             status=status if status in kind.statuses else "",
             number="".join(ch for ch in query.get("number", "") if ch.isdigit() or ch == "+")[:16],
-            since=parse_date(query.get("since", "") or "") if _is_date(query.get("since")) else None,
-            until=parse_date(query.get("until", "") or "") if _is_date(query.get("until")) else None,
+            since=read_day(query, "since"),
+            until=read_day(query, "until"),
         )
 
     def as_query(self) -> dict[str, str]:
@@ -110,13 +110,6 @@ class Filters:
             "until": self.until.isoformat() if self.until else "",
         }
         return {key: value for key, value in values.items() if value}
-
-
-def _is_date(value: str | None) -> bool:
-    try:
-        return bool(value) and parse_date(value or "") is not None
-    except ValueError:
-        return False
 
 
 def _status_filter(kind: LogKind, status: str) -> Q:
@@ -160,27 +153,15 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
-def encode_cursor(moment: datetime, pk: int) -> str:
-    return base64.urlsafe_b64encode(f"{moment.isoformat()}|{pk}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment_text, pk_text = raw.split("|", 1)
-        moment = parse_datetime(moment_text)
-        return (moment, int(pk_text)) if moment else None
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def page(kind: LogKind, rows: QuerySet, cursor: str = "", size: int = PAGE_SIZE) -> tuple[list[Any], str | None]:
-    """One page after the cursor and the cursor of the next page (None at the end)."""
-    position = decode_cursor(cursor) if cursor else None
-    if position:
-        moment, pk = position
+def page(
+    kind: LogKind, rows: QuerySet, after: Position | None = None, size: int = PAGE_SIZE
+) -> tuple[list[Any], str | None]:
+    """One page after the position (log_params.read_cursor) and the cursor of the next page (None at the end)."""
+    if after:
         time_field = kind.time_field
-        rows = rows.filter(Q(**{f"{time_field}__lt": moment}) | Q(**{time_field: moment, "id__lt": pk}))
+        rows = rows.filter(
+            Q(**{f"{time_field}__lt": after.moment}) | Q(**{time_field: after.moment, "id__lt": after.pk})
+        )
     items = list(rows[: size + 1])
     if len(items) <= size:
         return items, None

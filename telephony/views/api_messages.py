@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from accounts.serializers import ErrorResponse
 from numfree.api_errors import ApiError
 from numfree.ratelimits import enforce_account
-from telephony import logs, sending
+from telephony import log_params, logs, sending
 from telephony.models import SmsLog
 
 
@@ -61,9 +61,13 @@ def _error(description: str) -> OpenApiResponse:
     operation_id="messages_list",
     summary="Texts to and from your number, newest first (metadata only, never the body)",
     parameters=[OpenApiParameter("cursor", str, description="The `next` URL carries it; do not build it yourself.")],
-    responses=inline_serializer(
-        "MessagePage", {"results": MessageSerializer(many=True), "next": serializers.URLField(allow_null=True)}
-    ),
+    responses={
+        200: inline_serializer(
+            "MessagePage", {"results": MessageSerializer(many=True), "next": serializers.URLField(allow_null=True)}
+        ),
+        400: _error("`invalid`: `cursor` is not one from a `next` URL."),
+        401: _error("`not_authenticated`, `token_invalid`, `token_expired` or `token_revoked`."),
+    },
 )
 @extend_schema(
     methods=["POST"],
@@ -84,7 +88,11 @@ def messages(request: Request) -> Response:
     if request.method == "POST":
         return _send(request)
     rows = SmsLog.objects.filter(user=request.user).order_by("-created_at", "-id")
-    items, next_cursor = logs.page(logs.MESSAGES, rows, request.GET.get("cursor", ""))
+    try:
+        after = log_params.read_cursor(request.GET, "cursor")
+    except log_params.InvalidLogQuery as exc:
+        raise ApiError("invalid", str(exc)) from None
+    items, next_cursor = logs.page(logs.MESSAGES, rows, after)
     next_url = request.build_absolute_uri("?" + urlencode({"cursor": next_cursor})) if next_cursor else None
     return Response({"results": MessageSerializer(items, many=True).data, "next": next_url})
 

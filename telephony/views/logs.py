@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from telephony import logs, numbers
+from numfree.middleware import error_response
+from telephony import log_params, logs, numbers
 from telephony.models import Voicemail
 from telephony.voicemail import delete_voicemail
 
@@ -21,7 +22,11 @@ def owned_voicemail(user: object, pk: int) -> Voicemail:
 
 
 def _log_page(request: HttpRequest, kind: logs.LogKind) -> HttpResponse:
-    filters = logs.Filters.from_query(kind, request.GET)
+    try:
+        filters = logs.Filters.from_query(kind, request.GET)
+        after = log_params.read_cursor(request.GET, "after")
+    except log_params.InvalidLogQuery as exc:
+        return error_response(request, 400, "invalid", str(exc))
     rows = logs.filtered(kind, request.user, filters)
     export = request.GET.get("export", "")
     if export in {"csv", "json"}:
@@ -33,7 +38,7 @@ def _log_page(request: HttpRequest, kind: logs.LogKind) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="numfree-{kind.name}-{stamp}.{export}"'
         response["Cache-Control"] = "private, no-store"
         return response
-    items, next_cursor = logs.page(kind, rows, request.GET.get("after", ""))
+    items, next_cursor = logs.page(kind, rows, after)
     query = filters.as_query()
     context = {
         "kind": kind,
