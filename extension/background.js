@@ -1,7 +1,9 @@
 /** NumFree Caller's service worker: sign-in, the signaling socket, incoming calls and call
  * windows. Chrome may stop it at any moment, so everything that matters is in chrome.storage
  * and the top level reconnects whenever it starts (popup opened, notification clicked,
- * browser started, a call window's port). */
+ * browser started, a call window's port). While a reconnect is pending it keeps itself awake
+ * (a cheap extension API call every 20 s, retries at most 20 s apart), so an outage of any
+ * length ends with the socket back, not with a stopped worker waiting for the user. */
 
 import { SERVER_URL, signalingUrl } from "./config.js";
 import { createCallPorts } from "./lib/callports.js";
@@ -25,6 +27,8 @@ const signaling = createSignaling({
   deviceId: () => deviceId(local),
   onFrame: (frame) => frames.push(frame),
   onState: (status) => connectionChanged(status),
+  // Any extension API call resets Chrome's 30 s idle timer; this one has no side effects.
+  keepAlive: () => chrome.runtime.getPlatformInfo().catch(() => {}),
 });
 
 const callPorts = createCallPorts({
@@ -99,6 +103,7 @@ const dispatch = createMessageRouter({
   },
   async "popup.opened"() {
     await wake();
+    await signaling.retryNow(); // someone is looking: do not make them wait out the backoff
     return { state: signaling.state };
   },
   async "signaling.reconnect"() {
@@ -150,6 +155,10 @@ chrome.storage.onChanged.addListener((changes, area) => {
 });
 
 chrome.runtime.onStartup.addListener(() => wake());
-chrome.runtime.onInstalled.addListener(() => wake());
+chrome.runtime.onInstalled.addListener((details) => {
+  wake();
+  // First run: the page that asks for the microphone before the first call.
+  if (details?.reason === "install") chrome.windows.create({ url: chrome.runtime.getURL("welcome/welcome.html"), focused: true });
+});
 
 wake();

@@ -1,15 +1,16 @@
 /** The call window: microphone, RTCPeerConnection, trickle ICE, mute, hang up, duration,
- * quality, ICE restart, and the short verification code. Frames from the service worker and
- * our own steps run one at a time through a promise chain. */
+ * quality, ICE restart, and the short verification code with its commitment
+ * (lib/verification.js). Frames from the service worker and our own steps run one at a time
+ * through a promise chain. */
 
 import { SERVER_URL } from "../config.js";
 import { createApi } from "../lib/api.js";
-import { durationSeconds, formatDuration, initialState, transition } from "../lib/callstate.js";
+import { durationSeconds, endTone, formatDuration, initialState, microphoneProblem, transition } from "../lib/callstate.js";
 import { callKey } from "../lib/incoming.js";
 import { assessQuality, sampleFromStats } from "../lib/quality.js";
 import { serialQueue } from "../lib/serial.js";
 import { createTokenStore } from "../lib/tokens.js";
-import { dtlsFromStats, shortCode } from "../lib/verification.js";
+import { REVEAL_TIMEOUT_MS, createVerifier, dtlsFromStats, fingerprintsFromSdp } from "../lib/verification.js";
 
 const INVITE_TIMEOUT_MS = 65_000;
 const RECOVERY_TIMEOUT_MS = 30_000;
@@ -28,6 +29,10 @@ let port = null;
 let pc = null;
 let localStream = null;
 let verificationCode = null;
+let verification = { status: "pending" };
+let dtlsConnectedAt = null;
+const verifier = createVerifier({ role: state.role });
+if (state.role === "callee" && record) verifier.onInvite(record);
 let previousSample = null;
 let iceRestarts = 0;
 const timers = { invite: null, recovery: null, stats: null, ticker: null, candidates: null };
@@ -45,6 +50,9 @@ globalThis.numfreeCall = {
   },
   get code() {
     return verificationCode;
+  },
+  get verification() {
+    return verification;
   },
 };
 
@@ -74,6 +82,11 @@ function render() {
   if (state.phase === "ended") {
     $("message").textContent = state.message;
     $("message").dataset.reason = state.reason;
+    $("message").dataset.tone = endTone(state);
+    $("mic-help").hidden = !(state.reason === "user_media_failed" && state.endedByMe);
+    // What the code and the quality said is about a connection that no longer exists.
+    $("verify").hidden = true;
+    $("quality").hidden = true;
   }
   $("duration").textContent = formatDuration(durationSeconds(state));
   $("mute").disabled = !localStream || state.phase === "ended";
@@ -115,9 +128,9 @@ async function start() {
   }
   try {
     localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
-  } catch {
+  } catch (error) {
     if (state.role === "callee") sendFrame({ type: "call.hangup", reason: "user_media_failed" });
-    dispatch({ type: "media.failed" });
+    dispatch({ type: "media.failed", cause: microphoneProblem(error) });
     return;
   }
   let config = { iceServers: [], iceTransportPolicy: "all" };
@@ -138,7 +151,9 @@ async function start() {
   dispatch({ type: "media.ready" });
   if (state.role === "caller") {
     await pc.setLocalDescription(await pc.createOffer());
-    sendFrame({ type: "call.invite", to: state.peer, sdp: pc.localDescription.sdp });
+    const [fingerprint] = fingerprintsFromSdp(pc.localDescription.sdp);
+    const commitment = fingerprint ? await verifier.inviteFields(fingerprint) : {};
+    sendFrame({ type: "call.invite", to: state.peer, sdp: pc.localDescription.sdp, ...commitment });
     timers.invite = setTimeout(() => {
       if (state.phase === "calling" || state.phase === "ringing") hangup("invite_timeout");
     }, INVITE_TIMEOUT_MS);
@@ -146,7 +161,7 @@ async function start() {
     await pc.setRemoteDescription({ type: "offer", sdp: record.sdp });
     await addRemoteCandidates([]);
     await pc.setLocalDescription(await pc.createAnswer());
-    sendFrame({ type: "call.answer", sdp: pc.localDescription.sdp });
+    sendFrame({ type: "call.answer", sdp: pc.localDescription.sdp, ...verifier.answerFields() });
     dispatch({ type: "answer.sent" });
   }
 }
@@ -186,7 +201,16 @@ async function handleFrame(frame) {
       await pc.setRemoteDescription({ type: "answer", sdp: frame.sdp });
       clearTimeout(timers.invite);
       dispatch({ type: "answer.received" });
+      {
+        // Only now, with the answer (and its certificate) fixed, does the caller reveal its nonce.
+        const reveal = verifier.onAnswer(frame);
+        if (reveal) sendFrame(reveal);
+      }
       await addRemoteCandidates([]);
+      return;
+    case "call.sas_reveal":
+      verifier.onReveal(frame);
+      await checkStats();
       return;
     case "call.candidates":
       await addRemoteCandidates(frame.candidates || []);
@@ -264,17 +288,55 @@ function startMonitoring() {
 async function checkStats() {
   if (!pc) return;
   const report = await pc.getStats();
+  if (state.phase === "ended") return;
   const sample = sampleFromStats(report);
   const quality = assessQuality(sample, previousSample);
   previousSample = sample;
+  const qualityText = {
+    good: "Good connection",
+    poor: `Poor connection: ${quality.problems.join(", ")}`,
+    no_audio: `No sound is arriving from ${state.peer || "the other person"}.`,
+  };
   $("quality").dataset.level = quality.level;
-  $("quality").textContent = quality.level === "good" ? "Good connection" : `Poor connection: ${quality.problems.join(", ")}`;
+  $("quality").textContent = qualityText[quality.level];
   const dtls = dtlsFromStats(report);
-  if (dtls && dtls.dtlsState === "connected" && !verificationCode) {
-    verificationCode = await shortCode(dtls.local, dtls.remote);
-    $("code").textContent = verificationCode;
-    $("verify").hidden = false;
-  }
+  const usable = dtls && dtls.dtlsState === "connected" ? dtls : null;
+  if (usable && dtlsConnectedAt === null) dtlsConnectedAt = Date.now();
+  const revealOverdue = dtlsConnectedAt !== null && Date.now() - dtlsConnectedAt > REVEAL_TIMEOUT_MS;
+  showVerification(await verifier.result(usable, { revealOverdue }));
+}
+
+const VERIFICATION_TEXT = {
+  pending: ["Verification code", "Checking…"],
+  verified: ["Compare this code aloud:", ""],
+  unverified: ["Not verified", ""],
+  failed: ["Verification failed", ""],
+};
+const VERIFICATION_NOTES = {
+  peer_without_commitment:
+    "The other side's NumFree Caller does not take part in verification (it may be out of date), so nobody can check that this call is not being listened to. Talk as you would on an ordinary phone line.",
+  reveal_missing:
+    "The other side never finished the verification, so this call cannot be checked. If they see a code, it does not protect this call.",
+  commitment_mismatch:
+    "The other side's security details are not the ones it promised. Someone may be in the middle of this call: hang up.",
+  certificate_mismatch:
+    "The other side's security details are not the ones it sent. Someone may be in the middle of this call: hang up.",
+  certificate_changed:
+    "The other side's security details changed during the call. Someone may be in the middle of this call: hang up.",
+};
+
+function showVerification(result) {
+  if (state.phase === "ended") return;
+  const changed = result.status !== verification.status || result.code !== verification.code;
+  verification = result;
+  verificationCode = result.status === "verified" ? result.code : null;
+  if (!changed && !$("verify").hidden) return; // the live region speaks only when something changed
+  const [label] = VERIFICATION_TEXT[result.status];
+  $("verify").dataset.status = result.status;
+  $("verify-label").textContent = label;
+  $("code").textContent = result.status === "verified" ? result.code : result.status === "pending" ? "Checking…" : "";
+  $("verify-note").textContent = VERIFICATION_NOTES[result.reason] || "";
+  $("verify").hidden = false;
 }
 
 function cleanup() {
@@ -288,7 +350,7 @@ $("mute").addEventListener("click", () => {
   const track = localStream?.getAudioTracks()[0];
   if (!track) return;
   track.enabled = !track.enabled;
-  $("mute").textContent = track.enabled ? "Mute" : "Unmute";
+  // One accessible state: the label stays "Mute microphone", pressed or not.
   $("mute").setAttribute("aria-pressed", String(!track.enabled));
 });
 $("hangup").addEventListener("click", () => hangup("user_hangup"));

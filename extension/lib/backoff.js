@@ -1,7 +1,8 @@
 /** Reconnect delays: exponential with jitter, so many clients do not return at the same instant. */
 
 export const BASE_DELAY_MS = 1_000;
-export const MAX_DELAY_MS = 60_000;
+/** Below the 30 s after which Chrome stops an idle extension service worker (with its timers). */
+export const MAX_DELAY_MS = 20_000;
 
 /** Delay before reconnect attempt number `attempt` (0 for the first): between half and all of
  * min(MAX, BASE * 2^attempt). */

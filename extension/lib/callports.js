@@ -1,9 +1,14 @@
 /** The service worker's side of call windows: each window opens a port, says which call it
- * shows, and from then on frames for that call flow through it in both directions. */
+ * shows, and from then on frames for that call flow through it in both directions. Frames
+ * waiting for a window that never comes (a call nobody answered here) are dropped when the
+ * call ends, or when they are older than BUFFER_TTL_MS. */
 
 const MAX_BUFFERED = 300;
+/** Longer than a call can ring (60 s) plus a window's start-up: older frames have no reader. */
+export const BUFFER_TTL_MS = 90_000;
+const ENDING = new Set(["call.hangup", "call.answered_elsewhere"]);
 
-export function createCallPorts({ sendFrame, onCallEnded = () => {} }) {
+export function createCallPorts({ sendFrame, onCallEnded = () => {}, now = () => Date.now() }) {
   const ports = new Map(); // call_id -> port
   const toWindow = new Map(); // call_id -> frames that arrived before the window said hello
   const toServer = new Map(); // call_id -> frames to send once the socket is back
@@ -15,7 +20,7 @@ export function createCallPorts({ sendFrame, onCallEnded = () => {} }) {
       if (message?.type === "hello" && typeof message.call_id === "string") {
         callId = message.call_id;
         ports.set(callId, port);
-        for (const frame of toWindow.get(callId) || []) port.postMessage({ type: "frame", frame });
+        for (const { frame } of toWindow.get(callId) || []) port.postMessage({ type: "frame", frame });
         toWindow.delete(callId);
       } else if (message?.type === "send" && callId && message.frame?.call_id === callId) {
         send(callId, message.frame);
@@ -34,23 +39,33 @@ export function createCallPorts({ sendFrame, onCallEnded = () => {} }) {
 
   function buffer(map, callId, frame) {
     const list = map.get(callId) || [];
-    if (list.length < MAX_BUFFERED) list.push(frame);
+    if (list.length < MAX_BUFFERED) list.push({ frame, at: now() });
     map.set(callId, list);
+  }
+
+  /** Drops buffers whose first frame is older than the TTL. */
+  function prune() {
+    for (const map of [toWindow, toServer]) {
+      for (const [callId, list] of map) if (now() - list[0].at > BUFFER_TTL_MS) map.delete(callId);
+    }
   }
 
   /** A frame from the server for this call goes to its window (or waits for it). */
   function deliver(callId, frame) {
-    if (frame.type === "call.hangup" || frame.type === "call.answered_elsewhere") onCallEnded(callId);
+    prune();
+    if (ENDING.has(frame.type)) onCallEnded(callId);
     const port = ports.get(callId);
     if (port) port.postMessage({ type: "frame", frame });
+    else if (ENDING.has(frame.type)) toWindow.delete(callId); // no window will ever read them
     else buffer(toWindow, callId, frame);
   }
 
   /** The socket is authenticated again: send what the windows said meanwhile. */
   function flush() {
-    for (const [callId, frames] of toServer) {
+    prune();
+    for (const [callId, entries] of toServer) {
       toServer.delete(callId);
-      for (const frame of frames) if (!sendFrame(frame)) buffer(toServer, callId, frame);
+      for (const { frame } of entries) if (!sendFrame(frame)) buffer(toServer, callId, frame);
     }
   }
 
@@ -64,5 +79,15 @@ export function createCallPorts({ sendFrame, onCallEnded = () => {} }) {
     return match ? match[1] : null;
   }
 
-  return { attach, deliver, flush, broadcast, callIdFromReplyId, hasWindow: (callId) => ports.has(callId) };
+  return {
+    attach,
+    deliver,
+    flush,
+    broadcast,
+    callIdFromReplyId,
+    hasWindow: (callId) => ports.has(callId),
+    get bufferedCalls() {
+      return [...new Set([...toWindow.keys(), ...toServer.keys()])];
+    },
+  };
 }

@@ -10,14 +10,40 @@ export function initialState({ role, peer, now = Date.now() }) {
   return { phase: "preparing", role, peer, startedAt: now, connectedAt: null, endedAt: null, reason: null, message: "" };
 }
 
-/** What the window says when the call ends for this reason. */
-export function endMessage(reason, { role, peer, wasConnected = false } = {}) {
+/** Why this side's microphone could not be used, from getUserMedia's error. */
+export function microphoneProblem(error) {
+  const name = error?.name || "";
+  if (name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError") return "denied";
+  if (name === "NotFoundError" || name === "OverconstrainedError" || name === "DevicesNotFoundError") return "missing";
+  return "unavailable";
+}
+
+const OWN_MICROPHONE = {
+  denied: "Chrome blocked your microphone for NumFree Caller, so the call could not start. Open the microphone setup to allow it.",
+  missing: "No microphone was found on this computer, so the call could not start. Connect one and try again.",
+  unavailable: "Your microphone could not be started (another app may be using it), so the call could not start.",
+};
+
+/** Reasons that are an ordinary end of a call, not a problem to show in an error colour. */
+const ORDINARY_ENDS = new Set(["user_hangup", "answered_elsewhere"]);
+
+/** "ordinary" or "problem": how the end message is shown. */
+export function endTone(state) {
+  if (ORDINARY_ENDS.has(state.reason)) return "ordinary";
+  if (state.reason === "rejected" && state.role === "callee") return "ordinary"; // you declined
+  return "problem";
+}
+
+/** What the window says when the call ends for this reason; `byMe` when this side ended it. */
+export function endMessage(reason, { role, peer, wasConnected = false, byMe = false, detail = null } = {}) {
   const who = peer || "The other person";
   switch (reason) {
     case "user_hangup":
       return wasConnected ? "Call ended." : role === "caller" ? "Call cancelled." : `${who} cancelled the call.`;
     case "user_media_failed":
-      return "Microphone access was denied or no microphone was found. Allow the microphone for NumFree Caller and try again.";
+      // Each side is told what happened on its own side: never blamed for the other's microphone.
+      if (byMe) return OWN_MICROPHONE[detail] || OWN_MICROPHONE.unavailable;
+      return `${who}'s microphone could not be used, so the call could not start. Your own microphone is fine.`;
     case "offline":
       return wasConnected ? `${who} went offline; the call ended.` : `${who} is not online right now.`;
     case "rejected":
@@ -46,7 +72,7 @@ export function endMessage(reason, { role, peer, wasConnected = false } = {}) {
   }
 }
 
-function ended(state, reason, now, { byMe = false } = {}) {
+function ended(state, reason, now, { byMe = false, detail = null } = {}) {
   const wasConnected = state.connectedAt !== null;
   return {
     ...state,
@@ -54,7 +80,7 @@ function ended(state, reason, now, { byMe = false } = {}) {
     reason,
     endedByMe: byMe,
     endedAt: now,
-    message: endMessage(reason, { role: state.role, peer: state.peer, wasConnected }),
+    message: endMessage(reason, { role: state.role, peer: state.peer, wasConnected, byMe, detail }),
   };
 }
 
@@ -65,7 +91,7 @@ export function transition(state, event, now = Date.now()) {
       if (state.phase !== "preparing") return state;
       return { ...state, phase: state.role === "caller" ? "calling" : "answering" };
     case "media.failed":
-      return ended(state, "user_media_failed", now, { byMe: true });
+      return ended(state, "user_media_failed", now, { byMe: true, detail: event.cause || null });
     case "status.ringing":
       return state.phase === "calling" ? { ...state, phase: "ringing" } : state;
     case "answer.received":

@@ -1,4 +1,8 @@
-/** JSON requests to NumFree's API, turning every failure into an ApiProblem {code, message}. */
+/** JSON requests to NumFree's API, turning every failure into an ApiProblem {code, message}.
+ * Every request has a deadline: a server that accepts the connection and never answers is
+ * "server_unreachable" after REQUEST_TIMEOUT_MS, not a spinner forever. */
+
+export const REQUEST_TIMEOUT_MS = 15_000;
 
 /** An error answer from NumFree (or our own "server_unreachable"), ready to show to the user. */
 export class ApiProblem extends Error {
@@ -13,6 +17,7 @@ export class ApiProblem extends Error {
 
 const FRIENDLY = {
   server_unreachable: "Can't reach NumFree. Check your connection and try again.",
+  server_timeout: "NumFree did not answer in time. Try again in a moment.",
   invalid_credentials: "Wrong email or password.",
   email_unverified: "Confirm your email address first: open the link we emailed you, then sign in.",
   account_disabled: "This account is disabled.",
@@ -31,30 +36,48 @@ export function friendlyMessage(problem) {
 }
 
 /** Sends a JSON request and returns the parsed answer (null for 204). */
-export async function requestJson(url, { method = "GET", body, token, fetchImpl = globalThis.fetch } = {}) {
+export async function requestJson(
+  url,
+  { method = "GET", body, token, fetchImpl = globalThis.fetch, timeoutMs = REQUEST_TIMEOUT_MS, timers = globalThis } = {},
+) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
+  const abort = new AbortController();
+  let timedOut = false;
+  const timer = timers.setTimeout(() => {
+    timedOut = true;
+    abort.abort();
+  }, timeoutMs);
+  const deadline = new Promise((_, reject) => abort.signal.addEventListener("abort", () => reject(new Error("timeout"))));
   let response;
   try {
-    response = await fetchImpl(url, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "omit",
-      cache: "no-store",
-    });
+    response = await Promise.race([
+      fetchImpl(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: "omit",
+        cache: "no-store",
+        signal: abort.signal,
+      }),
+      deadline,
+    ]);
   } catch {
+    timers.clearTimeout(timer);
+    if (timedOut) throw new ApiProblem("server_timeout", FRIENDLY.server_timeout);
     throw new ApiProblem("server_unreachable", FRIENDLY.server_unreachable);
   }
   let data = null;
   if (response.status !== 204) {
     try {
-      data = await response.json();
+      data = await Promise.race([response.json(), deadline]);
     } catch {
       data = null;
     }
   }
+  timers.clearTimeout(timer);
+  if (timedOut) throw new ApiProblem("server_timeout", FRIENDLY.server_timeout);
   if (response.ok) return data;
   const retryAfter = Number(response.headers?.get?.("Retry-After")) || null;
   const code = data && typeof data.code === "string" ? data.code : response.status >= 500 ? "server_error" : "invalid";

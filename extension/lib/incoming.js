@@ -38,7 +38,14 @@ export function createIncomingCalls({
     const entry = { call_id: frame.call_id, from: frame.from, expires_at: now() + lifetime };
     await session.set({
       [RINGING_KEY]: { ...list, [frame.call_id]: entry },
-      [callKey(frame.call_id)]: { call_id: frame.call_id, role: "callee", peer: frame.from, sdp: frame.sdp },
+      [callKey(frame.call_id)]: {
+        call_id: frame.call_id,
+        role: "callee",
+        peer: frame.from,
+        sdp: frame.sdp,
+        // The caller's verification commitment (absent from an old caller: the window says "not verified").
+        ...(typeof frame.sas_commitment === "string" ? { sas_commitment: frame.sas_commitment } : {}),
+      },
     });
     await notifications.create(notificationId(frame.call_id), {
       type: "basic",

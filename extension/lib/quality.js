@@ -1,4 +1,5 @@
-/** Call quality from getStats: warn when round-trip time > 400 ms, jitter > 30 ms or loss > 3 %. */
+/** Call quality from getStats: warn when round-trip time > 400 ms, jitter > 30 ms or loss > 3 %,
+ * and say so when no audio arrives at all (zero packets is not "0 % loss"). */
 
 export const LIMITS = { rttMs: 400, jitterMs: 30, lossPercent: 3 };
 
@@ -18,10 +19,12 @@ export function sampleFromStats(report) {
   return sample;
 }
 
-/** Compares a sample with the previous one (loss counts only packets since then). */
+/** Compares a sample with the previous one (loss counts only packets since then). Levels:
+ * "good", "poor" (with problems) or "no_audio" (nothing received since the previous sample). */
 export function assessQuality(sample, previous = null) {
   const lost = sample.packetsLost - (previous?.packetsLost ?? 0);
   const received = sample.packetsReceived - (previous?.packetsReceived ?? 0);
+  if (received <= 0) return { level: "no_audio", problems: ["no audio arriving"], lossPercent: null };
   const lossPercent = lost + received > 0 ? (100 * Math.max(lost, 0)) / (lost + received) : 0;
   const problems = [];
   if (sample.rttMs !== null && sample.rttMs > LIMITS.rttMs) problems.push(`delay ${Math.round(sample.rttMs)} ms`);

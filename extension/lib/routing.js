@@ -53,6 +53,7 @@ export function createFrameRouter({ session, incoming, callPorts }) {
       case "call.answer":
       case "call.candidates":
       case "call.negotiate":
+      case "call.sas_reveal":
         callPorts.deliver(frame.call_id, frame);
         return;
       case "error": {

@@ -1,11 +1,27 @@
 /** The signaling WebSocket: first-frame auth, ping every 20 s, reconnect with backoff,
  * and the close-code rules of the protocol (no reconnect after 4403/4408/4409, one
- * refresh-and-retry after 4401). */
+ * refresh-and-retry after 4401). One connection attempt at a time; every step has a deadline,
+ * so "connecting" always ends (in "open" or in a scheduled retry); a socket that is no longer
+ * the current one is ignored. While a reconnect is pending, `keepAlive` runs every 20 s: in the
+ * service worker it is a cheap extension API call, which keeps Chrome from stopping the worker
+ * (and its retry timer) during a long outage. */
 
 import { closePolicy, reconnectDelay } from "./backoff.js";
 
 export const PING_INTERVAL_MS = 20_000;
+/** From creating the socket to auth.ok: a server that accepts TCP and then hangs is a failed attempt. */
 export const AUTH_TIMEOUT_MS = 10_000;
+/** Getting a token (which may need a refresh over the network) before the socket is opened. */
+export const TOKEN_TIMEOUT_MS = 20_000;
+/** Below Chrome's 30 s idle limit for extension service workers. */
+export const KEEPALIVE_INTERVAL_MS = 20_000;
+
+class StepTimeout extends Error {
+  constructor(message) {
+    super(message);
+    this.code = "server_unreachable";
+  }
+}
 
 /**
  * onState({state, message?, code?}) is told every change; the caller persists it, so a
@@ -17,6 +33,7 @@ export function createSignaling({
   deviceId,
   onFrame,
   onState = () => {},
+  keepAlive = () => {},
   WebSocketImpl = globalThis.WebSocket,
   timers = globalThis,
   random = Math.random,
@@ -28,12 +45,21 @@ export function createSignaling({
   let reconnectTimer = null;
   let pingTimer = null;
   let authTimer = null;
+  let keepAliveTimer = null;
   let awaitingPong = false;
   let frameCounter = 0;
+  let inFlight = null; // the one connection attempt (token + socket creation), if any
+  let generation = 0; // bumped by stop(): an attempt from before it gives up
 
   function setState(next, extra = {}) {
     state = next;
     onState({ state: next, ...extra });
+    const pending = next === "connecting" || next === "refreshing" || next === "waiting";
+    if (pending && !keepAliveTimer) keepAliveTimer = timers.setInterval(() => keepAlive(), KEEPALIVE_INTERVAL_MS);
+    if (!pending && keepAliveTimer) {
+      timers.clearInterval(keepAliveTimer);
+      keepAliveTimer = null;
+    }
   }
 
   function clearTimers() {
@@ -42,20 +68,40 @@ export function createSignaling({
     reconnectTimer = pingTimer = authTimer = null;
   }
 
-  /** Connects unless a socket is already open or on its way. */
-  async function start() {
-    if (socket || state === "connecting") return;
+  function withDeadline(promise, ms, what) {
+    let timer;
+    const deadline = new Promise((_, reject) => {
+      timer = timers.setTimeout(() => reject(new StepTimeout(`${what} took too long`)), ms);
+    });
+    return Promise.race([promise, deadline]).finally(() => timers.clearTimeout(timer));
+  }
+
+  /** Connects unless a socket is open or an attempt is already on its way (then returns it). */
+  function start() {
+    if (socket) return Promise.resolve();
+    if (!inFlight) {
+      const attemptPromise = connect().finally(() => {
+        if (inFlight === attemptPromise) inFlight = null;
+      });
+      inFlight = attemptPromise;
+    }
+    return inFlight;
+  }
+
+  async function connect() {
     if (reconnectTimer) {
       timers.clearTimeout(reconnectTimer);
       reconnectTimer = null;
     }
+    const mine = generation;
     setState("connecting");
     let token;
     let device;
     try {
-      token = await tokens.accessToken();
+      token = await withDeadline(tokens.accessToken(), TOKEN_TIMEOUT_MS, "Signing in");
       device = await deviceId();
     } catch (problem) {
+      if (mine !== generation) return;
       if (problem.code === "not_signed_in" || problem.code === "token_revoked") {
         setState("signed_out");
         return;
@@ -63,12 +109,14 @@ export function createSignaling({
       scheduleReconnect({ message: problem.message });
       return;
     }
-    if (state !== "connecting") return; // stopped while waiting for the token
+    if (mine !== generation || state !== "connecting") return; // stopped while waiting for the token
     const ws = new WebSocketImpl(url);
     socket = ws;
+    // Until auth.ok: covers a handshake that never completes as well as a silent server.
+    authTimer = timers.setTimeout(() => ws === socket && ws.close(4000, "auth timeout"), AUTH_TIMEOUT_MS);
     ws.onopen = () => {
+      if (ws !== socket) return; // a socket replaced or stopped meanwhile: it never authenticates
       ws.send(JSON.stringify({ type: "auth", token, device_id: device, id: "auth" }));
-      authTimer = timers.setTimeout(() => ws.close(4000, "auth timeout"), AUTH_TIMEOUT_MS);
     };
     ws.onmessage = (event) => receive(ws, event.data);
     ws.onclose = (event) => closed(ws, event.code);
@@ -126,9 +174,11 @@ export function createSignaling({
       }
       retriedAuth = true;
       setState("refreshing");
+      const mine = generation;
       try {
-        await tokens.accessToken({ forceRefresh: true });
+        await withDeadline(tokens.accessToken({ forceRefresh: true }), TOKEN_TIMEOUT_MS, "Renewing the sign-in");
       } catch (problem) {
+        if (mine !== generation) return;
         if (problem.code === "not_signed_in" || problem.code === "token_revoked") {
           setState("signed_out");
           return;
@@ -136,6 +186,7 @@ export function createSignaling({
         scheduleReconnect({ code, message: problem.message });
         return;
       }
+      if (mine !== generation) return;
       state = "idle";
       await start();
       return;
@@ -163,6 +214,8 @@ export function createSignaling({
 
   /** Closes for good (sign-out) or until the user asks again. */
   function stop(finalState = "stopped", message) {
+    generation += 1;
+    inFlight = null; // the attempt under way sees the new generation and gives up
     clearTimers();
     const ws = socket;
     socket = null;
@@ -172,10 +225,18 @@ export function createSignaling({
 
   /** The user asked to reconnect: forget a previous stop and the backoff. */
   function restart() {
-    if (socket) return;
+    if (socket) return Promise.resolve();
+    if (inFlight) return inFlight;
     clearTimers();
     attempt = 0;
     retriedAuth = false;
+    state = "idle";
+    return start();
+  }
+
+  /** Someone is looking (the popup opened): a pending retry happens now instead of after its delay. */
+  function retryNow() {
+    if (state !== "waiting") return inFlight || Promise.resolve();
     state = "idle";
     return start();
   }
@@ -184,6 +245,7 @@ export function createSignaling({
     start,
     stop,
     restart,
+    retryNow,
     send,
     get state() {
       return state;

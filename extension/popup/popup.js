@@ -1,9 +1,12 @@
 /** The popup: sign-in, contacts with presence, requests, calls, incoming calls and the
  * "what this extension accesses" screen. Accept/Decline go to the service worker, which
- * runs the same code for the notification's buttons. */
+ * runs the same code for the notification's buttons. Presence is written out, not only
+ * coloured; every button names its contact; an offline contact's Call is disabled with the
+ * reason next to it; removing a contact asks first. */
 
 import { SERVER_URL } from "../config.js";
 import { createApi } from "../lib/api.js";
+import { describeCall } from "../lib/callhistory.js";
 import { friendlyMessage } from "../lib/http.js";
 import { RINGING_KEY } from "../lib/incoming.js";
 import { CONTACTS_VERSION_KEY, PRESENCE_KEY } from "../lib/routing.js";
@@ -26,6 +29,7 @@ const CONNECTION_TEXT = {
 let contacts = [];
 let presence = {};
 let view = "main";
+let confirmingRemoval = null; // the contact id whose removal is being confirmed
 
 async function ask(type, data = {}) {
   const answer = await chrome.runtime.sendMessage({ type, ...data });
@@ -42,8 +46,8 @@ function el(tag, { text, className, attrs = {} } = {}, children = []) {
   return node;
 }
 
-function button(text, className, onClick) {
-  const node = el("button", { text, className, attrs: { type: "button" } });
+function button(text, className, onClick, label) {
+  const node = el("button", { text, className, attrs: { type: "button", ...(label ? { "aria-label": label } : {}) } });
   node.addEventListener("click", async () => {
     node.disabled = true;
     try {
@@ -91,7 +95,7 @@ function renderConnection(status) {
   $("connection").textContent = status?.message && state !== "open" ? status.message : CONNECTION_TEXT[state] || state;
   $("connection").dataset.state = state;
   $("reconnect").hidden = state !== "stopped";
-  for (const call of document.querySelectorAll("button.call")) call.disabled = state !== "open";
+  if (contacts.length) renderContacts();
 }
 
 function renderRinging(ringing) {
@@ -103,11 +107,16 @@ function renderRinging(ringing) {
     list.append(
       el("li", { attrs: { "data-call-id": entry.call_id } }, [
         el("span", { className: "who", text: `${entry.from} is calling` }),
-        button("Accept", "accept", async () => {
-          await ask("call.accept", { call_id: entry.call_id });
-          window.close();
-        }),
-        button("Decline", "decline danger", () => ask("call.decline", { call_id: entry.call_id })),
+        button(
+          "Accept",
+          "accept",
+          async () => {
+            await ask("call.accept", { call_id: entry.call_id });
+            window.close();
+          },
+          `Accept call from ${entry.from}`,
+        ),
+        button("Decline", "decline danger", () => ask("call.decline", { call_id: entry.call_id }), `Decline call from ${entry.from}`),
       ]),
     );
   }
@@ -124,26 +133,72 @@ async function loadContacts() {
   renderContacts();
 }
 
-function renderContacts() {
-  const mutual = contacts.filter((c) => c.status === "mutual");
-  const online = $("connection").dataset.state === "open";
-  $("contacts").replaceChildren(
-    ...mutual.map((contact) => {
-      const isOnline = Boolean(presence[contact.email]);
-      return el("li", { attrs: { "data-email": contact.email, "data-online": String(isOnline) } }, [
-        el("span", { className: `dot${isOnline ? " online" : ""}`, attrs: { title: isOnline ? "online" : "offline" } }),
-        el("span", { className: "who", text: contact.email }),
-        Object.assign(
-          button("Call", "call", () => ask("call.start", { to: contact.email })),
-          { disabled: !online },
-        ),
-        button("Remove", "secondary", async () => {
+/** Why this contact cannot be called right now, or "" if they can. */
+function callBlocker(contact, isOnline) {
+  if ($("connection").dataset.state !== "open") return "You are not connected to NumFree yet.";
+  if (!isOnline) return `${contact.email} is offline: they can be called once NumFree Caller is running in their browser.`;
+  return "";
+}
+
+function contactRow(contact) {
+  const isOnline = Boolean(presence[contact.email]);
+  const blocker = callBlocker(contact, isOnline);
+  const noteId = `why-${contact.id}`;
+  const row = el("li", { attrs: { "data-email": contact.email, "data-online": String(isOnline) } });
+  const who = el("span", { className: "who" }, [
+    el("span", { className: `dot${isOnline ? " online" : ""}`, attrs: { "aria-hidden": "true" } }),
+    el("span", { className: "email", text: contact.email }),
+    el("span", { className: "presence", text: isOnline ? "Online" : "Offline" }),
+  ]);
+  if (confirmingRemoval === contact.id) {
+    row.append(
+      el("span", { className: "who", text: `Remove ${contact.email}? You will no longer see each other or be able to call.` }),
+      button(
+        "Remove",
+        "confirm-remove danger",
+        async () => {
+          confirmingRemoval = null;
           await api.removeContact(contact.id);
           await loadContacts();
-        }),
-      ]);
-    }),
+        },
+        `Yes, remove ${contact.email}`,
+      ),
+      button(
+        "Cancel",
+        "cancel-remove secondary",
+        () => {
+          confirmingRemoval = null;
+          renderContacts();
+        },
+        `Keep ${contact.email}`,
+      ),
+    );
+    return row;
+  }
+  const call = button("Call", "call", () => ask("call.start", { to: contact.email }), `Call ${contact.email}`);
+  call.disabled = Boolean(blocker);
+  if (blocker) call.setAttribute("aria-describedby", noteId);
+  row.append(
+    who,
+    call,
+    button(
+      "Remove",
+      "remove secondary",
+      () => {
+        confirmingRemoval = contact.id;
+        renderContacts();
+        document.querySelector(`#contacts li[data-email="${CSS.escape(contact.email)}"] button.cancel-remove`)?.focus();
+      },
+      `Remove ${contact.email}`,
+    ),
   );
+  if (blocker) row.append(el("p", { className: "why muted", text: blocker, attrs: { id: noteId } }));
+  return row;
+}
+
+function renderContacts() {
+  const mutual = contacts.filter((c) => c.status === "mutual");
+  $("contacts").replaceChildren(...mutual.map(contactRow));
   $("contacts-empty").hidden = mutual.length > 0;
   const pending = contacts.filter((c) => c.status !== "mutual");
   $("requests").replaceChildren(
@@ -152,20 +207,35 @@ function renderContacts() {
         el("span", { className: "who", text: contact.status === "incoming" ? `${contact.email} wants to add you` : `${contact.email} (asked)` }),
         ...(contact.status === "incoming"
           ? [
-              button("Accept", "accept-contact", async () => {
-                await api.acceptContact(contact.id);
-                await loadContacts();
-              }),
-              button("Decline", "decline-contact secondary", async () => {
-                await api.removeContact(contact.id);
-                await loadContacts();
-              }),
+              button(
+                "Accept",
+                "accept-contact",
+                async () => {
+                  await api.acceptContact(contact.id);
+                  await loadContacts();
+                },
+                `Accept contact request from ${contact.email}`,
+              ),
+              button(
+                "Decline",
+                "decline-contact secondary",
+                async () => {
+                  await api.removeContact(contact.id);
+                  await loadContacts();
+                },
+                `Decline contact request from ${contact.email}`,
+              ),
             ]
           : [
-              button("Withdraw", "secondary", async () => {
-                await api.removeContact(contact.id);
-                await loadContacts();
-              }),
+              button(
+                "Withdraw",
+                "secondary",
+                async () => {
+                  await api.removeContact(contact.id);
+                  await loadContacts();
+                },
+                `Withdraw request to ${contact.email}`,
+              ),
             ]),
       ]),
     ),
@@ -174,12 +244,10 @@ function renderContacts() {
 }
 
 function callItem(call) {
-  const when = new Date(call.started_at);
-  const arrow = call.direction === "in" ? "←" : "→";
-  const detail = call.missed ? "missed" : call.duration_s ? `${Math.floor(call.duration_s / 60)}:${String(call.duration_s % 60).padStart(2, "0")}` : call.end_reason || "";
+  const { heading, outcome, when } = describeCall(call);
   return el("li", { className: call.missed ? "missed" : "", attrs: { "data-call-id": String(call.id) } }, [
-    el("span", { className: "who", text: `${arrow} ${call.peer || "unknown"}` }),
-    el("span", { className: "muted", text: `${when.toLocaleString()} ${detail}` }),
+    el("span", { className: "who", text: heading }),
+    el("span", { className: "muted", text: `${outcome} · ${when.toLocaleString()}` }),
   ]);
 }
 
@@ -238,12 +306,45 @@ $("sign-out").addEventListener("click", async () => {
 
 $("reconnect").addEventListener("click", () => ask("signaling.reconnect").catch(showError));
 
+/** The access screen says whether audio can pass through NumFree's relay (TURN) on this server. */
+async function renderRelayNote() {
+  let relay = "unknown";
+  if ((await chrome.storage.local.get(AUTH_KEY))[AUTH_KEY]) {
+    try {
+      const config = await api.iceServers();
+      const urls = (config.iceServers || []).flatMap((server) => [].concat(server.urls || []));
+      relay = urls.some((url) => /^turns?:/.test(url)) ? "yes" : "no";
+    } catch {
+      relay = "unknown";
+    }
+  }
+  $("access-audio").dataset.relay = relay;
+  $("access-audio").textContent = {
+    no: "Your microphone, only while a call window is open. The audio goes directly to the other person, encrypted (WebRTC), not through NumFree.",
+    yes: "Your microphone, only while a call window is open. The audio goes directly to the other person, encrypted (WebRTC) when a direct path exists; when it does not, it passes through NumFree's relay server, still encrypted end to end, so NumFree cannot listen to it.",
+    unknown: "Your microphone, only while a call window is open. The audio is encrypted end to end (WebRTC) and goes directly to the other person, or, if the NumFree server runs a relay and no direct path exists, through that relay, still encrypted.",
+  }[relay];
+}
+
 for (const link of document.querySelectorAll(".show-access")) {
   link.addEventListener("click", (event) => {
     event.preventDefault();
     view = "access";
     show("access");
+    renderRelayNote();
   });
+}
+
+/** Before the first call: offer the microphone setup page while the microphone is not allowed. */
+async function renderMicrophoneHint() {
+  let permission = "prompt";
+  try {
+    permission = (await navigator.permissions.query({ name: "microphone" })).state;
+  } catch {
+    permission = "prompt";
+  }
+  $("mic-setup").hidden = permission === "granted";
+  $("mic-setup").dataset.permission = permission;
 }
 $("access-host").textContent = new URL(SERVER_URL).host;
 $("access-back").addEventListener("click", () => {
@@ -272,6 +373,7 @@ chrome.storage.onChanged.addListener((changes, area) => {
   if (changes.connection?.newValue?.state === "open") loadCalls();
 });
 
-// Opening the popup wakes a stopped service worker, which reconnects.
+// Opening the popup wakes a stopped service worker, which reconnects (now, if a retry was pending).
 ask("popup.opened").catch(() => {});
+renderMicrophoneHint();
 render();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { durationSeconds, formatDuration, initialState, transition } from "../lib/callstate.js";
+import { durationSeconds, endTone, formatDuration, initialState, microphoneProblem, transition } from "../lib/callstate.js";
 
 function run(role, events, peer = "bob@example.com") {
   let state = initialState({ role, peer, now: 0 });
@@ -26,11 +26,33 @@ test("a callee answers, then connects", () => {
   assert.equal(state.phase, "connected");
 });
 
-test("a denied microphone ends the call with a message saying so", () => {
-  const state = run("caller", [{ type: "media.failed" }]);
+test("a denied microphone ends the call with a message saying so, and how to fix it", () => {
+  const state = run("caller", [{ type: "media.failed", cause: microphoneProblem({ name: "NotAllowedError" }) }]);
   assert.equal(state.phase, "ended");
   assert.equal(state.reason, "user_media_failed");
-  assert.match(state.message, /Microphone access was denied/);
+  assert.match(state.message, /blocked your microphone/);
+  assert.match(state.message, /microphone setup/);
+});
+
+test("a missing microphone is told apart from a denied one", () => {
+  const state = run("callee", [{ type: "media.failed", cause: microphoneProblem({ name: "NotFoundError" }) }]);
+  assert.match(state.message, /No microphone was found/);
+});
+
+test("when the callee's microphone fails, the caller is told it was the callee's, not their own", () => {
+  const state = run("caller", [{ type: "media.ready" }, { type: "status.ringing" }, { type: "hangup.received", reason: "user_media_failed" }]);
+  assert.equal(state.reason, "user_media_failed");
+  assert.match(state.message, /bob@example.com's microphone could not be used/);
+  assert.doesNotMatch(state.message, /your microphone|allow the microphone|blocked/i);
+});
+
+test("an ordinary end is not shown as a problem; a failure is", () => {
+  const hungUp = run("caller", [{ type: "media.ready" }, { type: "answer.received" }, { type: "ice.connected" }, { type: "hangup.local", reason: "user_hangup" }]);
+  assert.equal(hungUp.message, "Call ended.");
+  assert.equal(endTone(hungUp), "ordinary");
+  assert.equal(endTone(run("callee", [{ type: "answered_elsewhere" }])), "ordinary");
+  assert.equal(endTone(run("caller", [{ type: "hangup.received", reason: "ice_failed" }])), "problem");
+  assert.equal(endTone(run("caller", [{ type: "media.failed" }])), "problem");
 });
 
 test("each way a call can end reads clearly to the caller", () => {

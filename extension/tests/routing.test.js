@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { createCallPorts } from "../lib/callports.js";
+import { BUFFER_TTL_MS, createCallPorts } from "../lib/callports.js";
 import { ApiProblem } from "../lib/http.js";
-import { createIncomingCalls, notificationId } from "../lib/incoming.js";
+import { callKey, createIncomingCalls, notificationId } from "../lib/incoming.js";
 import { createFrameRouter, createMessageRouter } from "../lib/routing.js";
 import { fakeClock, fakeNotifications, portPair, storageArea } from "./fakes.js";
 
@@ -21,7 +21,7 @@ function worker() {
     sent.push(frame);
     return true;
   };
-  const callPorts = createCallPorts({ sendFrame });
+  const callPorts = createCallPorts({ sendFrame, now: clock.now });
   const incoming = createIncomingCalls({
     session,
     notifications,
@@ -181,6 +181,34 @@ test("frames a window sends while the socket is down go out once it is back", as
   w.setSocketOpen(true);
   w.callPorts.flush();
   assert.equal(w.sent[0].type, "call.candidates");
+});
+
+test("frames for a call that ends before any window opened are dropped, not kept for the worker's life", async () => {
+  const w = worker();
+  await w.routeFrame(invite);
+  await w.routeFrame({ type: "call.candidates", call_id: CALL, candidates: [{ candidate: "c" }] });
+  assert.deepEqual(w.callPorts.bufferedCalls, [CALL]);
+  await w.routeFrame({ type: "call.hangup", call_id: CALL, reason: "user_hangup", from: "alice@example.com" });
+  assert.deepEqual(w.callPorts.bufferedCalls, []);
+});
+
+test("frames nobody reads are dropped once they are older than a call can ring", async () => {
+  const w = worker();
+  await w.routeFrame({ type: "call.candidates", call_id: CALL, candidates: [{ candidate: "c" }] });
+  await w.clock.advance(BUFFER_TTL_MS + 1);
+  await w.routeFrame({ type: "call.status", call_id: "another-call-1", status: "ringing" });
+  assert.deepEqual(w.callPorts.bufferedCalls, ["another-call-1"]);
+});
+
+test("the caller's verification commitment is kept with the ringing call, and the reveal reaches the window", async () => {
+  const w = worker();
+  await w.routeFrame({ ...invite, sas_commitment: "c".repeat(64) });
+  assert.equal((await w.session.get(callKey(CALL)))[callKey(CALL)].sas_commitment, "c".repeat(64));
+  const [windowSide, workerSide] = portPair();
+  w.callPorts.attach(workerSide);
+  windowSide.postMessage({ type: "hello", call_id: CALL });
+  await w.routeFrame({ type: "call.sas_reveal", call_id: CALL, sas_nonce: "a".repeat(64), from: "alice@example.com" });
+  assert.equal(windowSide.received.at(-1).frame.type, "call.sas_reveal");
 });
 
 test("popup messages of unknown type, and failures, answer with {code, message}", async () => {

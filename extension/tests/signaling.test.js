@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { closePolicy, MAX_DELAY_MS, reconnectDelay } from "../lib/backoff.js";
-import { createSignaling, PING_INTERVAL_MS } from "../lib/signaling.js";
+import { AUTH_TIMEOUT_MS, createSignaling, KEEPALIVE_INTERVAL_MS, PING_INTERVAL_MS, TOKEN_TIMEOUT_MS } from "../lib/signaling.js";
 import { fakeClock, fakeWebSocketClass, settle } from "./fakes.js";
 
-function setup({ accessToken } = {}) {
+function setup({ accessToken, keepAlive = () => {} } = {}) {
   const clock = fakeClock();
   const { FakeWebSocket, sockets } = fakeWebSocketClass();
   const states = [];
@@ -25,11 +25,12 @@ function setup({ accessToken } = {}) {
     deviceId: async () => "ext-device-1",
     onFrame: (frame) => frames.push(frame),
     onState: (status) => states.push(status),
+    keepAlive,
     WebSocketImpl: FakeWebSocket,
     timers: clock,
     random: () => 0.5,
   });
-  return { clock, sockets, states, frames, refreshes, signaling };
+  return { clock, sockets, states, frames, refreshes, signaling, FakeWebSocket };
 }
 
 async function connected(t) {
@@ -66,7 +67,7 @@ test("an unanswered ping closes the socket and reconnects", async () => {
   await t.clock.advance(2 * PING_INTERVAL_MS);
   assert.equal(ws.closed, 4000);
   assert.equal(t.signaling.state, "waiting");
-  await t.clock.advance(MAX_DELAY_MS);
+  await t.clock.advance(t.states.at(-1).retryInMs);
   assert.equal(t.sockets.length, 2);
 });
 
@@ -177,3 +178,161 @@ test("frames are sent only on an authenticated socket", async () => {
   t.sockets[0].receive({ type: "auth.ok", email: "a" });
   assert.equal(t.signaling.send({ type: "call.hangup", call_id: "abcdefgh" }), true);
 });
+
+/** accessToken() calls that wait until the test releases them. */
+function slowTokens() {
+  const waiting = [];
+  return {
+    waiting,
+    accessToken: () => new Promise((resolve) => waiting.push(resolve)),
+    releaseAll: async () => {
+      for (const resolve of waiting.splice(0)) resolve("token");
+      await settle();
+    },
+  };
+}
+
+test("a sign-in's restart while a connection attempt waits for its token opens one socket, not two", async () => {
+  const slow = slowTokens();
+  const t = setup({ accessToken: slow.accessToken });
+  t.signaling.start(); // the worker waking
+  t.signaling.restart(); // the popup's sign-in, at the same moment
+  t.signaling.start(); // a call window's port
+  await slow.releaseAll();
+  assert.equal(t.sockets.length, 1);
+});
+
+test("an attempt overtaken by stop and restart opens no orphan socket with the same device id", async () => {
+  const slow = slowTokens();
+  const t = setup({ accessToken: slow.accessToken });
+  t.signaling.start();
+  await settle();
+  t.signaling.stop("stopped");
+  t.signaling.restart();
+  await slow.releaseAll();
+  assert.equal(t.sockets.length, 1);
+  t.sockets[0].open();
+  t.sockets[0].receive({ type: "auth.ok", email: "a" });
+  assert.equal(t.signaling.state, "open");
+});
+
+test("a stale socket that opens late never authenticates", async () => {
+  const t = setup();
+  await t.signaling.start();
+  const stale = t.sockets[0];
+  t.signaling.stop("stopped");
+  await t.signaling.restart();
+  stale.open(); // the handshake of the abandoned socket completes after all
+  assert.deepEqual(stale.sent, []);
+  t.sockets[1].open();
+  assert.equal(t.sockets[1].sent[0].type, "auth");
+});
+
+test("a handshake that never completes is abandoned after the deadline and retried", async () => {
+  const t = setup();
+  await t.signaling.start();
+  assert.equal(t.signaling.state, "connecting");
+  await t.clock.advance(AUTH_TIMEOUT_MS);
+  assert.equal(t.sockets[0].closed, 4000);
+  assert.equal(t.signaling.state, "waiting");
+  await t.clock.advance(t.states.at(-1).retryInMs);
+  assert.equal(t.sockets.length, 2);
+});
+
+test("a token request that hangs does not leave the socket connecting forever", async () => {
+  const slow = slowTokens();
+  const t = setup({ accessToken: slow.accessToken });
+  t.signaling.start();
+  await settle();
+  await t.clock.advance(TOKEN_TIMEOUT_MS);
+  assert.equal(t.signaling.state, "waiting");
+  assert.match(t.states.at(-1).message, /too long/);
+  slow.waiting.splice(0);
+  await t.clock.advance(t.states.at(-1).retryInMs);
+  assert.equal(slow.waiting.length, 1, "a new attempt asks for a token again");
+});
+
+test("opening the popup retries a pending reconnect at once", async () => {
+  const t = setup();
+  const ws = await connected(t);
+  ws.serverClose(4429); // at least ten seconds to wait
+  assert.equal(t.signaling.state, "waiting");
+  await t.signaling.retryNow();
+  assert.equal(t.sockets.length, 2);
+  assert.equal(t.signaling.state, "connecting");
+  await t.signaling.retryNow(); // already on its way: no second socket
+  assert.equal(t.sockets.length, 2);
+});
+
+test("reconnect delays stay below the 30 s after which Chrome stops an idle worker", () => {
+  for (let attempt = 0; attempt < 40; attempt++) assert.ok(reconnectDelay(attempt, { random: () => 1 }) < 30_000);
+});
+
+test("while a reconnect is pending the worker is kept awake every 20 s, and not once connected", async () => {
+  let calls = 0;
+  const t = setup({ keepAlive: () => (calls += 1) });
+  const ws = await connected(t);
+  await t.clock.advance(KEEPALIVE_INTERVAL_MS + 1_000); // connected: the socket's ping keeps it awake
+  assert.equal(calls, 0);
+  ws.serverClose(1006);
+  for (let i = 0; i < 9; i++) {
+    await t.clock.advance(KEEPALIVE_INTERVAL_MS);
+    t.sockets.at(-1).serverClose(1006); // the server is still down
+  }
+  assert.ok(calls >= 9, `keepAlive ran ${calls} times`);
+  assert.ok(KEEPALIVE_INTERVAL_MS < 30_000);
+});
+
+test("through a three-minute outage the worker never idles 30 s, and is back within 30 s of the server's return", async () => {
+  const t = setup();
+  // Chrome stops an extension worker after 30 s without an event or extension API call; here
+  // every state write (chrome.storage) and keepAlive counts as one.
+  let lastActivity = t.clock.now();
+  let longestIdle = 0;
+  const active = () => {
+    longestIdle = Math.max(longestIdle, t.clock.now() - lastActivity);
+    lastActivity = t.clock.now();
+  };
+  t.signaling = createSignalingForOutage(t, active);
+  const ws = await connected(t);
+  const outageStart = t.clock.now();
+  ws.serverClose(1006);
+  let serverUp = false;
+  const returnedAt = outageStart + 180_000;
+  let openedAt = null;
+  while (openedAt === null && t.clock.now() < returnedAt + 120_000) {
+    await t.clock.advance(250);
+    serverUp = t.clock.now() >= returnedAt;
+    const latest = t.sockets.at(-1);
+    if (latest.closed || latest.handled) continue;
+    latest.handled = true;
+    if (!serverUp) latest.serverClose(1006);
+    else {
+      latest.open();
+      latest.receive({ type: "auth.ok", email: "a" });
+      openedAt = t.clock.now();
+    }
+  }
+  assert.ok(openedAt !== null && openedAt - returnedAt <= 30_000, `back ${(openedAt - returnedAt) / 1000} s after the server`);
+  assert.ok(longestIdle < 30_000, `the worker sat idle for ${longestIdle / 1000} s: Chrome would have stopped it`);
+});
+
+function createSignalingForOutage(t, active) {
+  // Real jitter: the bound must hold for any draw, not only the midpoint.
+  let seed = 7;
+  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  return createSignaling({
+    url: "wss://numfree.com/ws/signaling/",
+    tokens: { accessToken: async () => "token" },
+    deviceId: async () => "ext-device-1",
+    onFrame: () => {},
+    onState: (status) => {
+      active();
+      t.states.push(status);
+    },
+    keepAlive: active,
+    WebSocketImpl: t.FakeWebSocket,
+    timers: t.clock,
+    random,
+  });
+}

@@ -4,26 +4,106 @@ import { test } from "node:test";
 
 import { assessQuality, sampleFromStats } from "../lib/quality.js";
 import { serialQueue } from "../lib/serial.js";
-import { dtlsFromStats, normalizeFingerprint, shortCode } from "../lib/verification.js";
+import { codeFromDigest, commitment, createVerifier, dtlsFromStats, fingerprintsFromSdp, normalizeFingerprint, sasDigest } from "../lib/verification.js";
 
 const A = normalizeFingerprint("SHA-256", "ab:cd:ef:01");
 const B = normalizeFingerprint("sha-256", "12:34:56:78");
+const sdpWith = (fp) => `v=0\r\na=fingerprint:${fp.split(" ")[0]} ${fp.split(" ")[1]}\r\n`;
 
-test("both sides compute the same six-digit code, whichever fingerprint is theirs", async () => {
-  const code = await shortCode(A, B);
-  assert.equal(code, await shortCode(B, A));
-  assert.match(code, /^\d{3} \d{3}$/);
+/** Runs the protocol between two verifiers over an honest relay; returns both results. */
+async function honestCall({ stripCommitment = false, stripNonce = false, withReveal = true } = {}) {
+  const caller = createVerifier({ role: "caller" });
+  const callee = createVerifier({ role: "callee" });
+  const invite = await caller.inviteFields(A);
+  callee.onInvite(stripCommitment ? {} : invite);
+  const answer = { sdp: sdpWith(B), ...(stripNonce ? {} : callee.answerFields()) };
+  const reveal = caller.onAnswer(answer);
+  if (reveal && withReveal) callee.onReveal(reveal);
+  return {
+    caller: await caller.result({ local: A, remote: B }),
+    callee: await callee.result({ local: B, remote: A }),
+    reveal,
+  };
+}
+
+test("both sides of an honest call show the same six-digit code", async () => {
+  const { caller, callee } = await honestCall();
+  assert.equal(caller.status, "verified");
+  assert.match(caller.code, /^\d{3} \d{3}$/);
+  assert.deepEqual(callee, caller);
 });
 
-test("the code follows the documented derivation", async () => {
-  const digest = createHash("sha256").update([A, B].sort().join("\n")).digest();
-  const expected = String(digest.readUIntBE(0, 3) % 1_000_000).padStart(6, "0");
-  assert.equal(await shortCode(A, B), `${expected.slice(0, 3)} ${expected.slice(3)}`);
+test("the code and the commitment follow the documented derivation", async () => {
+  const nonceA = "a".repeat(64);
+  const nonceB = "b".repeat(64);
+  const commit = createHash("sha256").update(`numfree-sas-commit-v1\n${A}\n${nonceA}`).digest("hex");
+  assert.equal(await commitment(A, nonceA), commit);
+  const digest = createHash("sha256").update(`numfree-sas-v1\n${A}\n${B}\n${nonceA}\n${nonceB}`).digest();
+  const expected = String(digest.readUInt32BE(0) % 1_000_000).padStart(6, "0");
+  const ours = await sasDigest({ callerFingerprint: A, calleeFingerprint: B, callerNonce: nonceA, calleeNonce: nonceB });
+  assert.equal(codeFromDigest(ours), `${expected.slice(0, 3)} ${expected.slice(3)}`);
+  assert.equal(codeFromDigest(ours, { bits: 12 }), String(digest.readUInt32BE(0) >>> 20));
 });
 
-test("a swapped fingerprint (a tampering server) changes the code", async () => {
-  const tampered = normalizeFingerprint("sha-256", "12:34:56:79");
-  assert.notEqual(await shortCode(A, B), await shortCode(A, tampered));
+test("a caller whose peer sent no nonce says not verified, never a code", async () => {
+  const { caller, reveal } = await honestCall({ stripNonce: true });
+  assert.deepEqual(caller, { status: "unverified", reason: "peer_without_commitment" });
+  assert.equal(reveal, null);
+});
+
+test("a callee whose invite had no commitment says not verified, never a code", async () => {
+  const { callee } = await honestCall({ stripCommitment: true });
+  assert.deepEqual(callee, { status: "unverified", reason: "peer_without_commitment" });
+});
+
+test("a callee waits for the reveal, then says not verified if it never comes", async () => {
+  const caller = createVerifier({ role: "caller" });
+  const callee = createVerifier({ role: "callee" });
+  callee.onInvite(await caller.inviteFields(A));
+  caller.onAnswer({ sdp: sdpWith(B), ...callee.answerFields() });
+  assert.deepEqual(await callee.result({ local: B, remote: A }), { status: "pending" });
+  assert.deepEqual(await callee.result({ local: B, remote: A }, { revealOverdue: true }), { status: "unverified", reason: "reveal_missing" });
+});
+
+test("a callee whose DTLS peer is not the certificate the caller committed to says verification failed", async () => {
+  const caller = createVerifier({ role: "caller" });
+  const callee = createVerifier({ role: "callee" });
+  callee.onInvite(await caller.inviteFields(A));
+  callee.onReveal(caller.onAnswer({ sdp: sdpWith(B), ...callee.answerFields() }));
+  const other = normalizeFingerprint("sha-256", "66:66");
+  assert.deepEqual(await callee.result({ local: B, remote: other }), { status: "failed", reason: "commitment_mismatch" });
+});
+
+test("a caller whose DTLS peer is not the certificate of the answer it revealed for says verification failed", async () => {
+  const caller = createVerifier({ role: "caller" });
+  const callee = createVerifier({ role: "callee" });
+  callee.onInvite(await caller.inviteFields(A));
+  caller.onAnswer({ sdp: sdpWith(B), ...callee.answerFields() });
+  const swappedLater = normalizeFingerprint("sha-256", "77:77");
+  assert.deepEqual(await caller.result({ local: A, remote: swappedLater }), { status: "failed", reason: "certificate_mismatch" });
+});
+
+test("a certificate that changes after the code was shown turns it into verification failed", async () => {
+  const caller = createVerifier({ role: "caller" });
+  const callee = createVerifier({ role: "callee" });
+  callee.onInvite(await caller.inviteFields(A));
+  callee.onReveal(caller.onAnswer({ sdp: sdpWith(B), ...callee.answerFields() }));
+  assert.equal((await callee.result({ local: B, remote: A })).status, "verified");
+  const renegotiated = normalizeFingerprint("sha-256", "88:88");
+  assert.deepEqual(await callee.result({ local: B, remote: renegotiated }), { status: "failed", reason: "certificate_changed" });
+  assert.deepEqual(await callee.result({ local: B, remote: A }), { status: "failed", reason: "certificate_changed" });
+});
+
+test("only the first answer counts: a second one cannot change what the caller revealed for", async () => {
+  const caller = createVerifier({ role: "caller" });
+  caller.onAnswer({ sdp: sdpWith(B), sas_nonce: "c".repeat(64) });
+  assert.equal(caller.onAnswer({ sdp: sdpWith(A), sas_nonce: "d".repeat(64) }), null);
+  assert.equal((await caller.result({ local: A, remote: A })).status, "failed");
+});
+
+test("fingerprints are read from every a=fingerprint line of an SDP", () => {
+  const sdp = "v=0\r\na=fingerprint:SHA-256 ab:cd\r\nm=audio 9\r\na=fingerprint:sha-256 AB:CD\r\na=fingerprint:sha-1 01:02\r\n";
+  assert.deepEqual(fingerprintsFromSdp(sdp), ["sha-256 AB:CD", "sha-1 01:02"]);
 });
 
 test("fingerprints come from the certificates DTLS actually used", () => {
