@@ -122,7 +122,7 @@ def _tell_the_user(email: str, request: DataSubjectRequest) -> None:
         subject="Your NumFree account is deleted",
         template="privacy/email/account_erased.txt",
         context={
-            "providers": [PROVIDERS[provider] for provider in pending],
+            "providers": [name for key, name in PROVIDERS.items() if key in pending],
             "retry_days": PROVIDER_RETRY_FOR.days,
             "contact": "privacy@numfree.com",
         },

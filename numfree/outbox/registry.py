@@ -39,7 +39,7 @@ class JobSpec:
     every: timedelta | None = None
     # Retried (attempts not counted) until this long after enqueue, then given up.
     retry_for: timedelta | None = None
-    # The longest wait between two attempts of this kind (the global cap still applies).
+    # The longest wait between two attempts of this kind, instead of the global cap.
     max_delay: timedelta | None = None
 
     @property

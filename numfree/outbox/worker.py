@@ -45,13 +45,11 @@ def retry_delay(attempt: int, max_delay: timedelta | None = None) -> timedelta:
     """Wait after the `attempt`-th failure: base * 2^(attempt-1), capped, then up to 20% shorter at random.
 
     The jitter only shortens a delay, so delays still grow from one attempt to
-    the next and never pass the cap (the smaller of the global one and the
-    kind's `max_delay`), and a burst of failures does not retry in lockstep.
+    the next and never pass the cap (the kind's `max_delay`, else the global
+    one), and a burst of failures does not retry in lockstep.
     """
     base = settings.OUTBOX_BACKOFF_BASE_SECONDS
-    cap = settings.OUTBOX_BACKOFF_MAX_SECONDS
-    if max_delay is not None:
-        cap = min(cap, max_delay.total_seconds())
+    cap = settings.OUTBOX_BACKOFF_MAX_SECONDS if max_delay is None else max_delay.total_seconds()
     seconds = min(cap, base * 2 ** min(max(attempt, 1) - 1, 40))
     return timedelta(seconds=seconds * random.uniform(0.8, 1.0))  # noqa: S311 - spreading retries, not a secret
 
@@ -250,12 +248,13 @@ class Worker:
                 run_at = min(run_at, job.expires_at)  # so the expiry is handled on time
         if not self._owned(job).update(run_at=run_at, last_error=error[:300], locked_until=None, locked_by=""):
             self._lease_lost(job)
+        limit = max_attempts(spec)
         log.warning(
-            "job %s %s attempt %d/%d failed: %s at %s; retry in %.0f s",
+            "job %s %s attempt %d/%s failed: %s at %s; retry in %.0f s",
             job.pk,
             job.kind,
             job.attempts,
-            max_attempts(spec),
+            "until expiry" if limit == sys.maxsize else limit,
             type(exc).__name__,
             _where(exc),
             (run_at - now).total_seconds(),

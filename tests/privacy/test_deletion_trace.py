@@ -99,3 +99,91 @@ def test_no_trace_of_a_deleted_user_remains_in_tables_files_or_logs(drain, caplo
                 assert EMAIL.encode() not in raw, path.name
                 assert NUMBER.encode() not in raw, path.name
     assert EMAIL not in caplog.text.lower() and NUMBER not in caplog.text
+
+
+# --- the whole product, erased by a real worker process -------------------------
+NAME = "Erin Trace"
+FRIEND = "+14155550177"
+MANAGE = str(Path(__file__).resolve().parents[2] / "manage.py")
+
+
+def _raw_traces(needles: list[bytes], *paths: Path) -> list[str]:
+    found = []
+    for path in paths:
+        if path.exists() and path.is_file():
+            raw = path.read_bytes()
+            found += [f"{path.name}: {needle.decode()}" for needle in needles if needle in raw or needle in raw.lower()]
+    return found
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_account_that_texted_got_voicemail_and_paid_leaves_no_trace_after_a_real_worker_pass(
+    subprocess_env, settings, tmp_path, caplog
+):
+    import subprocess
+    import sys
+    import time
+
+    from privacy.models import DataSubjectRequest
+    from telephony.models import PhoneNumber, SmsLog
+    from tests.privacy.test_deletion_at_providers import (
+        PHONE,
+        _an_account_that_texted_got_voicemail_and_paid,
+        _run_until_the_providers_are_done,
+    )
+
+    caplog.set_level(logging.DEBUG)
+    settings.PUBLIC_URL = "http://127.0.0.1:9"  # the fake Stripe's event deliveries reach no real server
+    erin = make_user(EMAIL, name=NAME)
+    browser = Client()
+    at_providers = _an_account_that_texted_got_voicemail_and_paid(browser, erin)
+    number = PhoneNumber.objects.get(user=erin).e164
+    assert SmsLog.objects.filter(user=erin, peer_number=FRIEND).count() == 2  # sent one, received one
+    needles = [EMAIL.encode(), NAME.encode(), number.encode(), FRIEND.encode(), PHONE.encode()]
+    database = Path(settings.DATABASES["default"]["NAME"])
+    if connection.vendor == "sqlite":
+        assert _raw_traces(needles, database, Path(f"{database}-wal")), "the seed must leave traces"
+
+    assert browser.post("/privacy/center/delete/", {"password": PASSWORD}).status_code == 200
+    started = time.perf_counter()
+    worker = subprocess.run(
+        [sys.executable, MANAGE, "worker", "--burst"],
+        env={
+            **subprocess_env,
+            "NUMFREE_DATA_DIR": str(tmp_path),  # the same private files as this test
+            "NUMFREE_PUBLIC_URL": settings.PUBLIC_URL,
+            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        },
+        capture_output=True,
+        timeout=120,
+    )
+    local_erasure_seconds = time.perf_counter() - started
+    assert worker.returncode == 0, worker.stderr.decode()[-2000:]
+    print(f"local erasure by one worker pass: {local_erasure_seconds:.2f} s")
+    assert local_erasure_seconds < 60
+    assert not get_user_model().objects.filter(pk=erin.pk).exists()
+    assert DataSubjectRequest.objects.get(kind="deletion").status == "fulfilled"
+    worker_output = (worker.stdout + worker.stderr).lower()
+    assert not [needle for needle in needles if needle.lower() in worker_output]
+
+    request = DataSubjectRequest.objects.get(kind="deletion")
+    _run_until_the_providers_are_done(request)  # Twilio was still busy with some texts: 20009, then done
+    from numfree.outbox.models import Job
+    from privacy.erasure import reference_of
+    from telephony import twilio_fake
+
+    assert not Job.objects.referring_to(reference_of(request.pk)).exists()
+    assert (twilio_fake.count("number"), twilio_fake.count("message"), twilio_fake.count("recording")) == (0, 0, 0)
+
+    assert _rows_mentioning(erin.pk) == []
+    private = Path(settings.PRIVATE_FILES_DIR)
+    assert not [p for p in private.rglob("*") if p.is_file()] if private.exists() else True
+    if connection.vendor == "sqlite":
+        connection.close()  # let SQLite checkpoint and release the files
+        assert _raw_traces(needles, database, Path(f"{database}-wal"), Path(f"{database}-journal")) == []
+    # Stripe keeps its invoices (with the customer's email), as the real one does: in its own store, not ours.
+    fakes = Path(settings.FAKES_DB)
+    assert fakes != database and _raw_traces([EMAIL.encode()], fakes, Path(f"{fakes}-wal"))
+    assert at_providers["customer"]
+    text = caplog.text.lower()
+    assert not [needle for needle in needles if needle.decode().lower() in text]
