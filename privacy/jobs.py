@@ -13,7 +13,11 @@ def build_export(payload: dict) -> None:
     exports.build_archive(payload["archive_id"], payload.get("request_id"))
 
 
-@job("privacy.erase_account", max_attempts=50, expires_after=timedelta(days=20))
+def _erasure_given_up(payload: dict) -> None:
+    erasure.flag_for_support(payload.get("request_id"), "privacy.erase_account was given up; see the outbox")
+
+
+@job("privacy.erase_account", max_attempts=50, expires_after=timedelta(days=20), on_expire=_erasure_given_up)
 def erase_account(payload: dict) -> None:
     erasure.erase_account(payload["user_id"], payload.get("request_id"))
 

@@ -96,7 +96,8 @@ def at_providers(request: DataSubjectRequest) -> list[AtProvider]:
     for job in _jobs_of(request).defer("payload").order_by("run_at"):
         by_provider.setdefault(job.reference.rsplit(":", 1)[-1], []).append(job)
     summary = []
-    for key, jobs in sorted(by_provider.items()):
+    order = list(PROVIDERS)
+    for key, jobs in sorted(by_provider.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99):
         waiting = [job for job in jobs if job.failed_at is None]
         errors = [job.last_error for job in jobs if job.last_error]
         summary.append(

@@ -203,3 +203,27 @@ def test_running_every_provider_deletion_twice_is_harmless(alice_client, alice):
     assert not twilio_fake.exists("number", at_providers["number"]) and not twilio_fake.exists("recording", recording)
     assert not any(twilio_fake.exists("message", sid) for sid in texts)
     assert stripe_fake.get(at_providers["customer"]) is None
+
+
+def test_support_sees_per_request_what_is_still_pending_at_which_provider(alice_client, alice):
+    from django.contrib import admin
+
+    _an_account_that_texted_got_voicemail_and_paid(alice_client, alice)
+    request = _request_deletion(alice_client)
+    twilio_fake.fail_requests(status=503)
+    stripe_fake.fail_requests(status=503)
+    run_pending()
+    request.refresh_from_db()
+    model_admin = admin.site._registry[DataSubjectRequest]
+    assert model_admin.providers(request) == "Twilio: 5 pending; Stripe: 1 pending"
+    detail = str(model_admin.at_providers(request))
+    assert "Twilio: 5 pending" in detail and "TwilioUnreachable" in detail and "StripeUnavailable" in detail
+
+
+def test_an_erasure_the_worker_gives_up_flags_its_request(alice_client, alice):
+    from numfree.outbox import registry
+
+    request = _request_deletion(alice_client)
+    registry.get("privacy.erase_account").on_expire({"user_id": alice.pk, "request_id": request.pk})
+    request.refresh_from_db()
+    assert request.flagged_at is not None and "privacy.erase_account" in request.flag_reason
