@@ -13,6 +13,7 @@ sequences need them to be spelled, and they cannot reorder or break text.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
@@ -33,12 +34,6 @@ def validate_display_name(value: str) -> None:
 
 
 def single_line(value: str) -> str:
-    """The name with each run of refused characters made one space (for names stored before the rule)."""
-    out: list[str] = []
-    for char in value:
-        if is_refused(char):
-            if out and out[-1] != " ":
-                out.append(" ")
-        else:
-            out.append(char)
-    return "".join(out).strip()
+    """The name with refused characters made spaces and runs of spaces made one (for names stored before the rule)."""
+    spaced = "".join(" " if is_refused(char) else char for char in value)
+    return re.sub(" {2,}", " ", spaced).strip()
