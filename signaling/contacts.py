@@ -54,7 +54,7 @@ def contact_address(email: str) -> str:
 
 def verified_account(address: str) -> User | None:
     """The account that can be a contact at this address: verified and active, else None."""
-    return User.objects.filter(email__iexact=address, email_verified=True, is_active=True).first()
+    return User.objects.by_email(address).filter(email_verified=True, is_active=True).first()
 
 
 def _relation(user: User, address: str, target: User | None) -> Contact | None:
