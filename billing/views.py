@@ -14,6 +14,7 @@ from billing.stripe_events import apply_event
 from billing.subscriptions import BillingError, account_for, open_portal, start_checkout
 from numfree.errors import error_body
 from numfree.middleware import error_response
+from numfree.ratelimits import enforce_user
 
 
 def _plans() -> list[dict[str, str]]:
@@ -49,6 +50,7 @@ def billing_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def checkout(request: HttpRequest) -> HttpResponse:
+    enforce_user(request, "billing_checkout_account", request.user.pk)  # each one creates objects at Stripe
     try:
         url = start_checkout(request.user, request.POST.get("plan", ""))
     except BillingError as exc:
@@ -61,6 +63,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def portal(request: HttpRequest) -> HttpResponse:
+    enforce_user(request, "billing_portal_account", request.user.pk)
     try:
         url = open_portal(request.user)
     except BillingError as exc:

@@ -231,6 +231,8 @@ TWO_FACTOR_LOGIN_SECONDS = env.int("NUMFREE_TWO_FACTOR_LOGIN_SECONDS", 300, mini
 
 # --- Cookies: only sessionid and csrftoken, ever ------------------------
 SESSION_COOKIE_NAME = "sessionid"
+# Database sessions tagged with their account, so a user's sessions are found without decoding them all.
+SESSION_ENGINE = "privacy.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG
@@ -502,6 +504,13 @@ PRIVACY_EMAIL_PROVIDER = env.str("NUMFREE_EMAIL_PROVIDER", "")
 # pause is often missed). Figures: bench/purge.py, docs/privacy.md.
 PRIVACY_PURGE_BATCH_SIZE = env.int("NUMFREE_PURGE_BATCH_SIZE", 2000, minimum=100, maximum=50000)
 PRIVACY_PURGE_PAUSE_SECONDS = env.float("NUMFREE_PURGE_PAUSE_SECONDS", 0.02, minimum=0)
+# Privacy-center requests that queue work or reach staff, per account (docs/privacy.md).
+RATE_LIMITS["privacy_export"] = _rate("NUMFREE_RATE_PRIVACY_EXPORT", "3/h")
+RATE_LIMITS["privacy_request"] = _rate("NUMFREE_RATE_PRIVACY_REQUEST", "5/h")
+RATE_LIMITS["account_deletion"] = _rate("NUMFREE_RATE_ACCOUNT_DELETION", "5/h")
+RATE_LIMITS["voicemail_delete_account"] = _rate("NUMFREE_RATE_VOICEMAIL_DELETE", "120/h")
+RATE_LIMITS["billing_checkout_account"] = _rate("NUMFREE_RATE_BILLING_CHECKOUT", "10/h")
+RATE_LIMITS["billing_portal_account"] = _rate("NUMFREE_RATE_BILLING_PORTAL", "30/h")
 
 # --- Logging: no personal data (see numfree/logging.py) -------------------
 LOGGING = {

@@ -8,7 +8,7 @@ from numfree.outbox import job, periodic
 from privacy import erasure, exports, retention, subject_requests
 
 
-@job("privacy.build_export", max_attempts=5, expires_after=timedelta(hours=6))
+@job("privacy.build_export", max_attempts=5, expires_after=timedelta(hours=6), on_expire=exports.give_up)
 def build_export(payload: dict) -> None:
     exports.build_archive(payload["archive_id"], payload.get("request_id"))
 

@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 
@@ -189,6 +190,7 @@ class ExportArchive(models.Model):
 
     PENDING, BUILDING, READY, FAILED = "pending", "building", "ready", "failed"
     STATUSES = [(PENDING, "Waiting"), (BUILDING, "Building"), (READY, "Ready"), (FAILED, "Failed")]
+    IN_PROGRESS = (PENDING, BUILDING)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -202,6 +204,35 @@ class ExportArchive(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # One export in progress per user: a second request gets the first one (privacy.exports).
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status__in=["pending", "building"]),
+                name="privacy_one_export_at_a_time",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"export {self.pk}"
+
+
+class UserSession(AbstractBaseSession):
+    """A browser session with the account it is signed in to (SESSION_ENGINE = "privacy.sessions").
+
+    Django's own table can only be searched by decoding every row; this one is
+    found by user, for the privacy center, the export and erasure. It holds
+    nothing more than Django's: no address, no browser.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
+
+    @classmethod
+    def get_session_store_class(cls) -> type:
+        from privacy.sessions import SessionStore
+
+        return SessionStore
+
+    class Meta(AbstractBaseSession.Meta):
+        verbose_name = "browser session"
+        verbose_name_plural = "browser sessions"

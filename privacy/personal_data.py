@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.sessions.models import Session
 from django.db.models import Q
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
@@ -20,6 +19,7 @@ from privacy.models import (
     StaffAccess,
 )
 from privacy.registry import AppPersonalData, ExportPart, holds, no_personal_data, register
+from privacy.sessions import sessions_of
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -112,6 +112,7 @@ register(
             "StaffAccess": holds("user", user_field="subject"),
             "DataSubjectRequest": holds("user", "email", user_field="user"),
             "ExportArchive": holds("user", user_field="user"),
+            "UserSession": holds("user", user_field="user"),  # exported and erased as "sessions" below
         },
         export=export_privacy,
         erase=erase_privacy,
@@ -174,15 +175,11 @@ register(
 )
 
 
-# --- django.contrib.sessions: the session cookie's server side -------------
-
-
-def _sessions_of(user: User) -> list[Session]:
-    return [s for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") == str(user.pk)]
+# --- sessions: the session cookie's server side (privacy.sessions) --------
 
 
 def export_sessions(user: User) -> ExportPart:
-    sessions = [{"expires_at": _when(s.expire_date)} for s in _sessions_of(user)]
+    sessions = [{"expires_at": _when(expiry)} for expiry in sessions_of(user).values_list("expire_date", flat=True)]
     return ExportPart(
         category="cookies",
         data={"sessions": sessions},
@@ -194,14 +191,19 @@ def export_sessions(user: User) -> ExportPart:
 
 
 def erase_sessions(user: User) -> None:
-    Session.objects.filter(session_key__in=[s.session_key for s in _sessions_of(user)]).delete()
+    sessions_of(user).delete()
 
 
 register(
     AppPersonalData(
         app_label="sessions",
         category="cookies",
-        models={"Session": holds("user")},
+        models={
+            "Session": no_personal_data(
+                "unused: SESSION_ENGINE is privacy.sessions, whose privacy.UserSession rows name their account "
+                "(migration privacy 0005 moved the rows)"
+            )
+        },
         export=export_sessions,
         erase=erase_sessions,
     )

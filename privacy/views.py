@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -14,11 +12,11 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from privacy import erasure, exports, notices, subject_requests, usage
+from numfree.ratelimits import enforce_user
+from privacy import erasure, exports, notices, overview, subject_requests, usage
 from privacy.forms import DeleteAccountForm, NameForm, ObjectionForm, SupportRequestForm
 from privacy.models import ExportArchive, StaffAccess
 from privacy.policy import policy_context
-from privacy.registry import CATEGORIES
 
 
 @require_GET
@@ -31,29 +29,12 @@ def extension(request: HttpRequest) -> HttpResponse:
     return render(request, "privacy/extension.html", policy_context())
 
 
-def _access_sections(user: object) -> list[dict[str, object]]:
-    by_category: dict[str, list[dict[str, object]]] = {key: [] for key in CATEGORIES}
-    for entry, part in exports.collect(user):
-        by_category[part.category].append(
-            {
-                "app": entry.app_label,
-                "summary": part.summary,
-                "data": json.dumps(part.data, indent=2, ensure_ascii=False),
-            }
-        )
-    return [
-        {"key": key, "title": CATEGORIES[key], "parts": parts}
-        for key, parts in by_category.items()
-        if parts or key != "other"
-    ]
-
-
 @login_required
 @require_GET
 def center(request: HttpRequest) -> HttpResponse:
     user = request.user
     context = {
-        "sections": _access_sections(user),
+        "sections": overview.overview(user),
         "staff_access": StaffAccess.objects.filter(subject=user)[:50],
         "name_form": NameForm(initial={"name": user.name}),
         "support_form": SupportRequestForm(),
@@ -83,6 +64,7 @@ def support_request(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Tell us what you would like us to do (4,000 characters at most).")
         return redirect("privacy:center")
+    enforce_user(request, "privacy_request", request.user.pk)
     subject_requests.record_from_center(request.user, form.cleaned_data["kind"], form.cleaned_data["details"])
     messages.success(request, "Your request is recorded. We answer within one month, usually much sooner.")
     return redirect("privacy:center")
@@ -102,7 +84,10 @@ def object_to_processing(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def export_start(request: HttpRequest) -> HttpResponse:
-    archive = exports.request_export(request.user)
+    enforce_user(request, "privacy_export", request.user.pk)
+    archive, queued = exports.request_export(request.user)
+    if not queued:
+        messages.info(request, "Your export is already being built; it is this one.")
     return redirect("privacy:export", archive_id=archive.pk)
 
 
@@ -126,7 +111,7 @@ def export_status(request: HttpRequest, archive_id: str) -> HttpResponse:
 @require_GET
 def export_download(request: HttpRequest, archive_id: str) -> HttpResponse:
     archive = _own_archive(request, archive_id)
-    if not exports.is_downloadable(archive):
+    if not exports.is_downloadable(archive) or not default_storage.exists(archive.file_name):
         raise Http404("This export is not ready or has expired")
     response = FileResponse(
         default_storage.open(archive.file_name, "rb"),
@@ -140,6 +125,9 @@ def export_download(request: HttpRequest, archive_id: str) -> HttpResponse:
 
 @login_required
 def delete_account(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        # Each try checks the password and may queue the erasure.
+        enforce_user(request, "account_deletion", request.user.pk)
     form = DeleteAccountForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         erasure.request_deletion(request.user)

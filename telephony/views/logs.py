@@ -11,6 +11,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from numfree.middleware import error_response
+from numfree.ratelimits import enforce_user
 from telephony import log_params, logs, numbers
 from telephony.models import Voicemail
 from telephony.voicemail import delete_voicemail
@@ -88,6 +89,8 @@ def voicemail_heard(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def voicemail_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    delete_voicemail(owned_voicemail(request.user, pk))
+    voicemail = owned_voicemail(request.user, pk)
+    enforce_user(request, "voicemail_delete_account", request.user.pk)  # queues its deletion at Twilio
+    delete_voicemail(voicemail)
     messages.success(request, "Voicemail deleted.")
     return redirect("telephony:voicemail-list")

@@ -89,3 +89,74 @@ def test_switching_off_usage_analytics_is_recorded_with_a_date(alice_client, ali
 @pytest.mark.django_db
 def test_privacy_center_actions_refuse_get(alice_client):
     assert alice_client.get("/privacy/center/object/").status_code == 405
+
+
+# --- the Access section stays small: counts and the latest, not everything ---
+
+
+def _seed_calls(user, count: int) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from telephony.models import CallLog
+
+    now = timezone.now()
+    CallLog.objects.bulk_create(
+        CallLog(
+            user=user,
+            kind="phone",
+            direction="in",
+            external_id=f"CA{user.pk:04d}{index:028d}",
+            peer_number=f"+1415555{index % 10000:04d}",
+            started_at=now - timedelta(minutes=index),
+        )
+        for index in range(count)
+    )
+    PageView.objects.bulk_create(
+        PageView(user=user, ip="198.51.100.7", browser="Firefox", path="/dashboard/calls/") for _ in range(count)
+    )
+
+
+def _center(client) -> tuple[int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/privacy/center/")
+    assert response.status_code == 200
+    return len(response.content), len(queries)
+
+
+@pytest.mark.django_db
+def test_the_page_costs_the_same_with_ten_or_two_thousand_log_entries(client, alice, bob):
+    client.force_login(alice)
+    _seed_calls(alice, 10)
+    small_size, small_queries = _center(client)
+    client.force_login(bob)
+    _seed_calls(bob, 2000)
+    large_size, large_queries = _center(client)
+    assert large_queries == small_queries
+    assert abs(large_size - small_size) < 200  # the counts have more digits, and the names differ
+    assert "Call logs: 2000" in client.get("/privacy/center/").content.decode()
+
+
+@pytest.mark.django_db
+def test_each_category_says_what_it_is_for_how_long_it_is_kept_and_shows_the_latest(alice_client, alice, settings):
+    settings.RETENTION_DAYS = 45
+    _seed_calls(alice, 5)
+    page = alice_client.get("/privacy/center/").content.decode()
+    assert page.count("What for:") >= 5 and page.count("Kept:") >= 5
+    assert "Call and SMS logs and voicemails: 45 days" in page
+    assert "Call logs: 5, latest:" in page and "Phone, Incoming" in page
+    assert "The export</a> is the full copy" in page
+
+
+@pytest.mark.django_db
+def test_the_page_counts_the_users_own_browser_sessions(client, alice, bob):
+    from django.test import Client
+
+    for user in (alice, alice, bob):
+        Client().force_login(user)
+    client.force_login(alice)
+    assert "Browser sessions: 3" in client.get("/privacy/center/").content.decode()  # two above, and this one
