@@ -288,3 +288,18 @@ def test_the_migration_stops_on_colliding_accounts_naming_ids_never_addresses():
     assert f"{users[0].pk} & {users[1].pk}" in message and f"{users[2].pk} & {users[3].pk}" in message
     assert not re.search(r"\S+@\S+\.\w+", message.replace("email address(es)", ""))
     assert set(User.objects.values_list("email_key", flat=True)) == {"p-1", "p-2", "p-3", "p-4", "p-5"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("spelling", [KATE_SPELLINGS[0], KATE_SPELLINGS[1], KATE_SPELLINGS[3]])
+def test_a_contact_asked_in_another_spelling_is_the_one_account(client, spelling):
+    """(The contacts API's email field refuses fullwidth text itself, with a 400.)"""
+    from tests.accounts.api_session import bearer, obtain, post_json
+
+    kate, bob = make_user("kate@example.com"), make_user("bob@example.com")
+    kate_access = obtain(client, kate.email)["access"]
+    assert post_json(client, "/api/contacts/", {"email": "bob@example.com"}, **bearer(kate_access)).status_code == 201
+    bob_access = obtain(client, bob.email)["access"]
+    response = post_json(client, "/api/contacts/", {"email": spelling}, **bearer(bob_access))
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "mutual"
