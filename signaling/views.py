@@ -30,11 +30,14 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            contacts.ask(request.user, form.cleaned_data["email"])
+            asked = contacts.ask(request.user, form.cleaned_data["email"])
         except contacts.ContactError as exc:
             form.add_error("email", exc.message)
         else:
-            messages.success(request, "Request sent. They'll appear as a contact once they accept.")
+            if asked.status == "mutual":  # they had asked you: your ask accepts it
+                messages.success(request, "You are now contacts.")
+            else:
+                messages.success(request, "Request sent. They'll appear as a contact once they accept.")
             return redirect("contacts")
     rows = contacts.list_contacts(request.user)
     return render(

@@ -238,3 +238,13 @@ def test_blocking_your_own_request_withdraws_it_from_their_list(alice, bob):
     assert api(bob).post(f"/api/contacts/{asked['id']}/accept/").status_code == 404
     assert _ask(bob, "alice@example.com")["status"] == "outgoing"
     assert _statuses(alice) == {}
+
+
+def test_the_dashboard_says_you_are_contacts_only_when_they_had_asked_you(client, alice, bob):
+    client.force_login(alice)
+    first = client.post("/dashboard/contacts/", {"email": "bob@example.com"}, follow=True)
+    assert b"Request sent" in first.content
+    client.force_login(bob)
+    back = client.post("/dashboard/contacts/", {"email": "alice@example.com"}, follow=True)
+    assert b"You are now contacts." in back.content
+    assert _statuses(bob) == {"alice@example.com": "mutual"}
