@@ -299,7 +299,7 @@ async function checkStats() {
   };
   $("quality").dataset.level = quality.level;
   $("quality").textContent = qualityText[quality.level];
-  const dtls = dtlsFromStats(report);
+  const dtls = dtlsFromStats(report, { localSdp: pc.currentLocalDescription?.sdp, remoteSdp: pc.currentRemoteDescription?.sdp });
   const usable = dtls && dtls.dtlsState === "connected" ? dtls : null;
   if (usable && dtlsConnectedAt === null) dtlsConnectedAt = Date.now();
   const revealOverdue = dtlsConnectedAt !== null && Date.now() - dtlsConnectedAt > REVEAL_TIMEOUT_MS;
@@ -307,7 +307,6 @@ async function checkStats() {
 }
 
 const VERIFICATION_TEXT = {
-  pending: ["Verification code", "Checking…"],
   verified: ["Compare this code aloud:", ""],
   unverified: ["Not verified", ""],
   failed: ["Verification failed", ""],
@@ -326,7 +325,8 @@ const VERIFICATION_NOTES = {
 };
 
 function showVerification(result) {
-  if (state.phase === "ended") return;
+  // Nothing to compare yet: the box appears with the code or the reason there is none.
+  if (state.phase === "ended" || result.status === "pending") return;
   const changed = result.status !== verification.status || result.code !== verification.code;
   verification = result;
   verificationCode = result.status === "verified" ? result.code : null;
@@ -334,7 +334,7 @@ function showVerification(result) {
   const [label] = VERIFICATION_TEXT[result.status];
   $("verify").dataset.status = result.status;
   $("verify-label").textContent = label;
-  $("code").textContent = result.status === "verified" ? result.code : result.status === "pending" ? "Checking…" : "";
+  $("code").textContent = result.status === "verified" ? result.code : "";
   $("verify-note").textContent = VERIFICATION_NOTES[result.reason] || "";
   $("verify").hidden = false;
 }

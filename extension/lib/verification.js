@@ -132,18 +132,23 @@ export function createVerifier({ role, randomBytes, bits = null }) {
   };
 }
 
-/** The fingerprints DTLS actually used, from getStats: {local, remote, dtlsState} (or null). */
-export function dtlsFromStats(report) {
+/** The fingerprints DTLS actually used, from getStats: {local, remote, dtlsState} (or null).
+ * Chromium does not always report the peer's certificate (the transport has no
+ * remoteCertificateId on some handshakes); then the fingerprint of the current remote
+ * description stands in: a connected DTLS transport has checked the peer's certificate against
+ * exactly that fingerprint. The same for our own side with the local description. */
+export function dtlsFromStats(report, { localSdp = "", remoteSdp = "" } = {}) {
   const stats = [...report.values()];
-  const transport = stats.find((s) => s.type === "transport" && s.localCertificateId && s.remoteCertificateId);
+  const transport = stats.find((s) => s.type === "transport" && s.dtlsState);
   if (!transport) return null;
-  const local = report.get(transport.localCertificateId);
-  const remote = report.get(transport.remoteCertificateId);
-  if (!local || !remote) return null;
-  return {
-    local: normalizeFingerprint(local.fingerprintAlgorithm, local.fingerprint),
-    remote: normalizeFingerprint(remote.fingerprintAlgorithm, remote.fingerprint),
-    dtlsState: transport.dtlsState,
-    selectedCandidatePairId: transport.selectedCandidatePairId,
+  const fingerprintOf = (certificateId, sdp) => {
+    const certificate = certificateId ? report.get(certificateId) : null;
+    if (certificate) return normalizeFingerprint(certificate.fingerprintAlgorithm, certificate.fingerprint);
+    const announced = fingerprintsFromSdp(sdp);
+    return announced.length === 1 ? announced[0] : null;
   };
+  const local = fingerprintOf(transport.localCertificateId, localSdp);
+  const remote = fingerprintOf(transport.remoteCertificateId, remoteSdp);
+  if (!local || !remote) return null;
+  return { local, remote, dtlsState: transport.dtlsState, selectedCandidatePairId: transport.selectedCandidatePairId };
 }

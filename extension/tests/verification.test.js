@@ -120,6 +120,16 @@ test("fingerprints come from the certificates DTLS actually used", () => {
   });
 });
 
+test("when Chromium reports no peer certificate, the connected transport's remote description stands in", () => {
+  const report = new Map([
+    ["T", { type: "transport", localCertificateId: "L", dtlsState: "connected" }],
+    ["L", { type: "certificate", fingerprintAlgorithm: "sha-256", fingerprint: "aa:bb" }],
+  ]);
+  assert.equal(dtlsFromStats(report), null);
+  const facts = dtlsFromStats(report, { remoteSdp: "v=0\r\na=fingerprint:sha-256 cc:dd\r\n" });
+  assert.deepEqual([facts.local, facts.remote], ["sha-256 AA:BB", "sha-256 CC:DD"]);
+});
+
 test("quality warns above 400 ms round trip, 30 ms jitter or 3 % loss", () => {
   const stats = (rtt, jitter, lost, received) =>
     new Map([
