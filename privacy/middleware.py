@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from privacy import audit, usage
 
@@ -19,5 +19,7 @@ class PrivacyMiddleware:
         usage.record_page_view(request, response)
         return response
 
-    def process_view(self, request: HttpRequest, view_func: Callable, view_args: Any, view_kwargs: Any) -> None:
-        audit.record_admin_access(request)
+    def process_template_response(self, request: HttpRequest, response: TemplateResponse) -> TemplateResponse:
+        # Admin pages are TemplateResponses: the rows they show are still in their context here.
+        audit.record_admin_access(request, response)
+        return response

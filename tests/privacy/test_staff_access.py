@@ -41,10 +41,36 @@ def test_opening_another_apps_row_is_attributed_to_its_user_through_the_registry
 
 
 @pytest.mark.django_db
-def test_lists_and_pages_without_one_persons_data_are_not_recorded(client, staff):
+def test_the_user_list_records_each_person_it_shows(client, staff, alice, bob):
     force_login_with_two_factor(client, staff)
-    client.get("/admin/accounts/user/")
+    assert client.get("/admin/accounts/user/").status_code == 200
+    rows = StaffAccess.objects.filter(staff=staff)
+    assert set(rows.values_list("subject", flat=True)) == {alice.pk, bob.pk, staff.pk}
+    assert set(rows.values_list("what", flat=True)) == {"Users (list)"}
+
+
+@pytest.mark.django_db
+def test_search_results_record_the_people_found_and_only_them(client, staff, alice, bob):
+    force_login_with_two_factor(client, staff)
+    page = client.get("/admin/accounts/user/", {"q": "alice@"}).content.decode()
+    assert "alice@example.com" in page and "bob@example.com" not in page
+    access = StaffAccess.objects.get()
+    assert (access.subject, access.what) == (alice, "Users (search results)")
+
+
+@pytest.mark.django_db
+def test_the_admin_password_page_records_whose_password_it_is(client, superuser, alice):
+    force_login_with_two_factor(client, superuser)
+    assert client.get(f"/admin/accounts/user/{alice.pk}/password/").status_code == 200
+    access = StaffAccess.objects.get()
+    assert (access.subject, access.what) == (alice, f"User #{alice.pk} (password page)")
+
+
+@pytest.mark.django_db
+def test_pages_without_anyones_data_are_not_recorded(client, staff):
+    force_login_with_two_factor(client, staff)
     client.get("/admin/")
+    client.get("/admin/privacy/policyversion/")
     assert not StaffAccess.objects.exists()
 
 
