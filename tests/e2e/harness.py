@@ -137,7 +137,10 @@ async () => {
     shownCode: document.getElementById("code").textContent,
     dtlsState: transport.dtlsState,
     localFingerprint: report.get(transport.localCertificateId).fingerprint,
-    remoteFingerprint: report.get(transport.remoteCertificateId).fingerprint,
+    // Chromium sometimes leaves the peer certificate out of getStats; DTLS has then already
+    // checked the peer against the single fingerprint of the remote description.
+    remoteFingerprint: report.get(transport.remoteCertificateId)?.fingerprint
+      ?? /a=fingerprint:\S+ (\S+)/.exec(call.pc.remoteDescription.sdp)[1],
     pairAddresses: [local.address || local.ip, remote.address || remote.ip],
     inboundAudioBytes: all.filter((s) => s.type === "inbound-rtp" && s.kind === "audio")
       .reduce((sum, s) => sum + (s.bytesReceived || 0), 0),
