@@ -91,8 +91,8 @@ async function wake() {
 }
 
 const dispatch = createMessageRouter({
-  async "auth.signIn"({ email, password }) {
-    const auth = await tokens.signIn(String(email || ""), String(password || ""));
+  async "auth.signIn"({ email, password, otp }) {
+    const auth = await tokens.signIn(String(email || ""), String(password || ""), String(otp || "").trim());
     await session.remove(CONNECTION_KEY);
     await signaling.restart();
     return { email: auth.email };

@@ -4,6 +4,9 @@ export const BASE_DELAY_MS = 1_000;
 /** Below the 30 s after which Chrome stops an idle extension service worker (with its timers). */
 export const MAX_DELAY_MS = 20_000;
 
+/** After a 1012 (server restarting) the reconnect waits a random time up to this. */
+export const RESTART_SPREAD_MS = 5_000;
+
 /** Delay before reconnect attempt number `attempt` (0 for the first): between half and all of
  * min(MAX, BASE * 2^attempt). */
 export function reconnectDelay(attempt, { random = Math.random, baseMs = BASE_DELAY_MS, maxMs = MAX_DELAY_MS } = {}) {
@@ -22,6 +25,10 @@ export function closePolicy(code) {
       return { action: "stop", message: "Signaling moved to a newer connection of this browser." };
     case 4409:
       return { action: "stop", message: "Too many devices are connected to this account (at most 5). Close one, then reconnect." };
+    case 1012:
+      // The server is restarting (a deploy): every client hears this at once, so each waits a
+      // random 0-5 s instead of all reconnecting in the same instant.
+      return { action: "spread", maxDelayMs: RESTART_SPREAD_MS, message: "NumFree is restarting; reconnecting in a moment." };
     case 4429:
       return { action: "backoff", minDelayMs: 10_000, message: "Too many connection attempts; retrying shortly." };
     default:

@@ -21,6 +21,8 @@ const FRIENDLY = {
   invalid_credentials: "Wrong email or password.",
   email_unverified: "Confirm your email address first: open the link we emailed you, then sign in.",
   account_disabled: "This account is disabled.",
+  two_factor_required: "Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
+  two_factor_invalid: "That code did not work (wrong, expired or already used). Enter the code your app shows now.",
   token_revoked: "You were signed out (signed out elsewhere, password changed, or the sign-in was ended). Sign in again.",
   not_signed_in: "Sign in first.",
   server_error: "Something went wrong at NumFree. Try again in a moment.",

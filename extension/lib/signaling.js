@@ -191,12 +191,20 @@ export function createSignaling({
       await start();
       return;
     }
+    if (policy.action === "spread") {
+      // Not a failure of ours: no backoff step, just a random moment in the window.
+      scheduleReconnect({ code, message: policy.message, delayMs: Math.round(random() * policy.maxDelayMs) });
+      return;
+    }
     scheduleReconnect({ code, minDelayMs: policy.minDelayMs, message: policy.message });
   }
 
-  function scheduleReconnect({ code, minDelayMs = 0, message } = {}) {
-    const delay = Math.max(minDelayMs, reconnectDelay(attempt, { random }));
-    attempt += 1;
+  function scheduleReconnect({ code, minDelayMs = 0, message, delayMs } = {}) {
+    let delay = delayMs;
+    if (delay === undefined) {
+      delay = Math.max(minDelayMs, reconnectDelay(attempt, { random }));
+      attempt += 1;
+    }
     setState("waiting", { code, message: message || "Reconnecting to NumFree…", retryInMs: delay });
     reconnectTimer = timers.setTimeout(() => {
       reconnectTimer = null;

@@ -41,12 +41,11 @@ export function createTokenStore({
     return (await storage.get(AUTH_KEY))[AUTH_KEY] || null;
   }
 
-  async function signIn(email, password) {
-    const tokens = await requestJson(`${serverUrl}/api/auth/token/`, {
-      method: "POST",
-      body: { email, password },
-      fetchImpl,
-    });
+  /** `otp` (the authenticator's code or a recovery code) only once the server asked for it
+   * (`two_factor_required`); accounts without two-factor sign-in never see the question. */
+  async function signIn(email, password, otp = "") {
+    const body = otp ? { email, password, otp } : { email, password };
+    const tokens = await requestJson(`${serverUrl}/api/auth/token/`, { method: "POST", body, fetchImpl });
     const auth = { email: email.trim().toLowerCase(), access: tokens.access, refresh: tokens.refresh };
     await storage.remove(NOTICE_KEY);
     await storage.set({ [AUTH_KEY]: auth });

@@ -273,14 +273,25 @@ $("sign-in").addEventListener("submit", async (event) => {
   const error = $("sign-in-error");
   error.hidden = true;
   form.querySelector("button").disabled = true;
+  const otpStep = $("otp-step");
   try {
-    await ask("auth.signIn", { email: form.email.value, password: form.password.value });
+    const otp = otpStep.hidden ? "" : form.otp.value;
+    await ask("auth.signIn", { email: form.email.value, password: form.password.value, otp });
     form.reset();
+    otpStep.hidden = true;
+    form.otp.required = false;
     await render();
   } catch (problem) {
     error.textContent = problem.message;
     error.dataset.code = problem.code;
     error.hidden = false;
+    // Two-factor sign-in: the same form again with a code field; email and password stay filled in.
+    if (problem.code === "two_factor_required" || problem.code === "two_factor_invalid") {
+      otpStep.hidden = false;
+      form.otp.required = true;
+      form.otp.value = "";
+      form.otp.focus();
+    }
   } finally {
     form.querySelector("button").disabled = false;
   }

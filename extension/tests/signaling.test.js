@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { closePolicy, MAX_DELAY_MS, reconnectDelay } from "../lib/backoff.js";
+import { closePolicy, MAX_DELAY_MS, reconnectDelay, RESTART_SPREAD_MS } from "../lib/backoff.js";
 import { AUTH_TIMEOUT_MS, createSignaling, KEEPALIVE_INTERVAL_MS, PING_INTERVAL_MS, TOKEN_TIMEOUT_MS } from "../lib/signaling.js";
 import { fakeClock, fakeWebSocketClass, settle } from "./fakes.js";
 
-function setup({ accessToken, keepAlive = () => {} } = {}) {
+function setup({ accessToken, keepAlive = () => {}, random = () => 0.5 } = {}) {
   const clock = fakeClock();
   const { FakeWebSocket, sockets } = fakeWebSocketClass();
   const states = [];
@@ -28,7 +28,7 @@ function setup({ accessToken, keepAlive = () => {} } = {}) {
     keepAlive,
     WebSocketImpl: FakeWebSocket,
     timers: clock,
-    random: () => 0.5,
+    random,
   });
   return { clock, sockets, states, frames, refreshes, signaling, FakeWebSocket };
 }
@@ -336,3 +336,50 @@ function createSignalingForOutage(t, active) {
     random,
   });
 }
+
+test("a server restart (1012) reconnects after a random 0-5 s, not all clients at once", async () => {
+  const delays = [];
+  for (const draw of [0, 0.25, 0.999]) {
+    const t = setup({ random: () => draw });
+    const ws = await connected(t);
+    ws.serverClose(1012);
+    assert.equal(t.signaling.state, "waiting");
+    const delay = t.states.at(-1).retryInMs;
+    delays.push(delay);
+    await t.clock.advance(Math.max(delay - 1, 0));
+    assert.equal(t.sockets.length, delay === 0 ? 2 : 1, "no reconnect before its moment");
+    await t.clock.advance(1);
+    assert.equal(t.sockets.length, 2, "reconnected at its moment, with no user action");
+    assert.match(t.states.find((s) => s.code === 1012).message, /restarting/);
+  }
+  assert.equal(RESTART_SPREAD_MS, 5_000);
+  assert.deepEqual(delays, [0, 1250, 4995]);
+});
+
+test("a restart is not a failure: the wait after 1012 does not grow, however often it happens", async () => {
+  const t = setup({ random: () => 0.5 });
+  for (let i = 0; i < 5; i++) {
+    const ws = i === 0 ? await connected(t) : t.sockets.at(-1);
+    if (i > 0) {
+      ws.open();
+      ws.receive({ type: "auth.ok", email: "a" });
+    }
+    ws.serverClose(1012);
+    assert.equal(t.states.at(-1).retryInMs, 2500);
+    await t.clock.advance(2500);
+  }
+  assert.equal(t.sockets.length, 6);
+});
+
+test("with real randomness, a thousand clients told 1012 spread over the whole 0-5 s window", async () => {
+  const delays = [];
+  for (let i = 0; i < 1000; i++) {
+    const t = setup({ random: Math.random });
+    const ws = await connected(t);
+    ws.serverClose(1012);
+    delays.push(t.states.at(-1).retryInMs);
+  }
+  assert.ok(Math.min(...delays) >= 0 && Math.max(...delays) <= RESTART_SPREAD_MS);
+  const perSecond = [0, 1, 2, 3, 4].map((s) => delays.filter((d) => d >= s * 1000 && d < (s + 1) * 1000).length);
+  for (const count of perSecond) assert.ok(count > 120 && count < 280, `about 200 per second: ${perSecond}`);
+});

@@ -196,3 +196,31 @@ test("the API never sends the token to another host", async () => {
   await assert.rejects(api.calls("https://evil.example/api/calls/?cursor=x"), { code: "invalid" });
   assert.equal(calls.length, 0);
 });
+
+test("two-factor sign-in: no code until the server asks for one, then email, password and code together", async () => {
+  const local = storageArea();
+  const { fetchImpl, calls } = fakeFetch({
+    "POST /api/auth/token/": (request) =>
+      !request.body.otp
+        ? { status: 401, body: { code: "two_factor_required", message: "x" } }
+        : request.body.otp === "123456"
+          ? { body: { access: jwt(NOW / 1000 + 300), refresh: "r1" } }
+          : { status: 401, body: { code: "two_factor_invalid", message: "x" } },
+  });
+  const tokens = store(local, fetchImpl);
+  await assert.rejects(tokens.signIn("alice@example.com", "pw"), (problem) => {
+    assert.equal(problem.code, "two_factor_required");
+    assert.match(friendlyMessage(problem), /code from your authenticator app, or one of your recovery codes/);
+    return true;
+  });
+  assert.deepEqual(calls[0].body, { email: "alice@example.com", password: "pw" });
+  await assert.rejects(tokens.signIn("alice@example.com", "pw", "000000"), (problem) => {
+    assert.equal(problem.code, "two_factor_invalid");
+    assert.match(friendlyMessage(problem), /did not work/);
+    return true;
+  });
+  assert.equal(local.dump().auth, undefined);
+  await tokens.signIn("alice@example.com", "pw", "123456");
+  assert.deepEqual(calls.at(-1).body, { email: "alice@example.com", password: "pw", otp: "123456" });
+  assert.equal(local.dump().auth.refresh, "r1");
+});
