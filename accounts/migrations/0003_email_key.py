@@ -4,8 +4,9 @@ Computes the key of every existing account. When two accounts share a key (the
 same mailbox spelled two ways: Alice@ and alice@, U+017F-am@ and sam@, a fullwidth
 copy), the migration stops and names their user ids, never their addresses:
 the message lands in deploy logs, which must hold no personal data. An
-operator looks the ids up in the admin, decides which account keeps the
-address, changes the other's, and runs migrate again.
+operator looks the ids up (the admin of the release still running, or SQL),
+decides which account keeps the address, changes the other's, and runs
+migrate again.
 """
 
 from collections import defaultdict
@@ -27,7 +28,8 @@ def collision_message(groups: list[list[int]]) -> str:
     return (
         f"accounts.0003_email_key: {len(groups)} email address(es) belong to more than one account once "
         f"spelled canonically (user ids: {shown}{more}). Nothing was changed. Give each of these accounts "
-        "its own address in the admin, then run migrate again (docs/accounts.md, 'Email identity')."
+        "its own address (in the admin of the release still running, or with SQL), then run migrate again "
+        "(docs/accounts.md, 'Email identity')."
     )
 
 
