@@ -29,11 +29,6 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
-def collect(user: User) -> list[tuple[AppPersonalData, ExportPart]]:
-    """Every app's part of this user's data, asked through the registry."""
-    return [(entry, entry.export(user)) for entry in registered() if entry.export is not None]
-
-
 def request_export(user: User) -> tuple[ExportArchive, bool]:
     """Queue a build, unless one is already under way: then that one. True when a new one was queued.
 
