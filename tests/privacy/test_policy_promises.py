@@ -298,7 +298,13 @@ def test_microphone_audio_only_during_active_calls_streamed_peer_to_peer_via_web
         for path in extension.rglob("*.js")
         if "tests" not in path.relative_to(extension).parts
     }
-    assert [name for name, text in sources.items() if "mediaDevices" in text] == ["call/call.js"]
+    assert sorted(name for name, text in sources.items() if "mediaDevices" in text) == ["call/call.js", "welcome/welcome.js"]
+    # The first-run page asks for the permission only: it stops every track at once and sends nothing.
+    welcome = sources["welcome/welcome.js"]
+    assert re.findall(r"getUserMedia\(([^)]*)\);\n\s*(.*)\n", welcome) == [
+        ("{ audio: true, video: false }", "for (const track of stream.getTracks()) track.stop();")
+    ]
+    assert not re.search(r"RTCPeerConnection|addTrack|fetch\(|WebSocket", welcome)
     call = sources["call/call.js"]
     # Only the call window (opened for one call) asks, for audio and never video...
     assert re.findall(r"getUserMedia\(([^)]*)\)", call) == ["{ audio: true, video: false }"]
