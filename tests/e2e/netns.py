@@ -4,6 +4,9 @@ The namespace belongs to one thread: processes started from that thread (daphne,
 worker, Playwright's driver and its Chromium) share it, and see only 127.0.0.1. PostgreSQL
 and Redis, when the run uses them, are reached through small forwarders: a listener inside
 the namespace and a connection made by a thread that stayed outside.
+
+Tests that build several namespaces (`ip netns add`, tests/internet) move a thread into one
+of them with `run_in_named_namespace` and forward ports into it with `forward_ports_into`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import queue
 import socket
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -127,3 +130,52 @@ def run_in_loopback_namespace(task: Callable[[], T], *, forward_ports: tuple[int
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["value"]  # type: ignore[return-value]
+
+
+def enter_named_namespace(name: str) -> None:
+    """Moves the calling thread (only it) into the network namespace `ip netns add <name>` made."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    try:
+        fd = os.open(f"/run/netns/{name}", os.O_RDONLY)
+    except OSError as exc:
+        raise NamespaceUnavailable(f"no namespace {name!r}: {exc}") from exc
+    try:
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            raise NamespaceUnavailable(f"setns({name}) failed: {os.strerror(ctypes.get_errno())}")
+    finally:
+        os.close(fd)
+
+
+def run_in_named_namespace(name: str, task: Callable[[], T]) -> T:
+    """Runs task() on a new thread inside the named namespace and returns (or raises) its outcome."""
+    outcome: dict[str, object] = {}
+
+    def body() -> None:
+        try:
+            enter_named_namespace(name)
+            outcome["value"] = task()
+        except BaseException as exc:  # handed to the calling thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=body, name=f"netns-{name}")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def forward_ports_into(name: str, ports: tuple[int, ...]) -> Iterator[None]:
+    """127.0.0.1:port inside the named namespace -> 127.0.0.1:port of the host, while the block runs."""
+    if not ports:
+        yield
+        return
+    connector = _HostConnector()
+    forwarders = run_in_named_namespace(name, lambda: [_Forwarder(port, connector) for port in ports])
+    try:
+        yield
+    finally:
+        for forwarder in forwarders:
+            forwarder.close()
+        connector.stop()
