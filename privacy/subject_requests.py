@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from accounts.email_identity import email_key
 from privacy.models import DataSubjectRequest
 
 if TYPE_CHECKING:
@@ -21,7 +22,8 @@ DUE_SOON_DAYS = 7
 
 def email_hmac(email: str) -> str:
     """What stays of a requester's email once their account is gone: enough to match a later request."""
-    return salted_hmac("numfree.privacy.requester", email.strip().lower()).hexdigest()
+    # The canonical key, so every spelling of one address (Kelvin sign, fullwidth, IDNA) matches.
+    return salted_hmac("numfree.privacy.requester", email_key(email)).hexdigest()
 
 
 def record_from_center(user: User, kind: str, details: str = "", *, status: str = "") -> DataSubjectRequest:
@@ -58,8 +60,11 @@ def keep_only_hmac(user_id: int, email: str) -> int:
 
 def _ids_of(user_id: int, email: str) -> list[int]:
     by_user = DataSubjectRequest.objects.filter(user_id=user_id).values_list("pk", flat=True)
-    by_email = DataSubjectRequest.objects.filter(requester_email__iexact=email).values_list("pk", flat=True)
-    return [*by_user, *by_email]
+    # Matched by the canonical key, as logins are (iexact's UPPER() folds a dotless ı into I and
+    # misses a fullwidth spelling). Requests typed in by support are few, so they are all read.
+    key = email_key(email)
+    candidates = DataSubjectRequest.objects.exclude(requester_email="").values_list("pk", "requester_email")
+    return [*by_user, *(pk for pk, requester_email in candidates if email_key(requester_email) == key)]
 
 
 @dataclass(frozen=True)

@@ -101,9 +101,10 @@ def test_the_users_other_browser_sessions_are_deleted(alice_client, alice, drain
     other_browser.force_login(alice)
     alice_client.post("/privacy/center/delete/", {"password": PASSWORD})
     drain()
-    from django.contrib.sessions.models import Session
+    from privacy.models import UserSession
 
-    assert all(s.get_decoded().get("_auth_user_id") != str(alice.pk) for s in Session.objects.all())
+    assert other_browser.get("/dashboard/").status_code == 302
+    assert not [s for s in UserSession.objects.all() if s.get_decoded().get("_auth_user_id") == str(alice.pk)]
 
 
 @pytest.mark.django_db

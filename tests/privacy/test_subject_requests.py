@@ -101,3 +101,17 @@ def test_the_daily_digest_emails_staff_what_is_due(staff, drain):
 def test_no_digest_when_nothing_is_due(staff):
     DataSubjectRequest.objects.create(kind="deletion", requester_email="fresh@example.com")
     assert send_digest() == 0
+
+
+@pytest.mark.django_db
+def test_erasing_an_account_reduces_only_the_requests_typed_with_its_address_in_any_spelling():
+    from privacy import subject_requests
+
+    mine = DataSubjectRequest.objects.create(kind="access", requester_email="ALICE@ｅｘａｍｐｌｅ.com", details="mine")
+    other = DataSubjectRequest.objects.create(kind="access", requester_email="alıce@example.com", details="not mine")
+    assert subject_requests.keep_only_hmac(999, "alice@example.com") == 1
+    mine.refresh_from_db()
+    other.refresh_from_db()
+    assert (mine.requester_email, mine.details) == ("", "")
+    assert mine.requester_email_hmac == subject_requests.email_hmac("Alice@Example.com")
+    assert (other.requester_email, other.details) == ("alıce@example.com", "not mine")
