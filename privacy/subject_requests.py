@@ -60,7 +60,7 @@ def keep_only_hmac(user_id: int, email: str) -> int:
 
 def _ids_of(user_id: int, email: str) -> list[int]:
     by_user = DataSubjectRequest.objects.filter(user_id=user_id).values_list("pk", flat=True)
-    # Matched by the canonical key, as logins are (iexact's UPPER() folds a dotless ı into I and
+    # Matched by the canonical key, as logins are (iexact's UPPER() folds a dotless i (U+0131) into I and
     # misses a fullwidth spelling). Requests typed in by support are few, so they are all read.
     key = email_key(email)
     candidates = DataSubjectRequest.objects.exclude(requester_email="").values_list("pk", "requester_email")

@@ -107,11 +107,16 @@ def test_no_digest_when_nothing_is_due(staff):
 def test_erasing_an_account_reduces_only_the_requests_typed_with_its_address_in_any_spelling():
     from privacy import subject_requests
 
-    mine = DataSubjectRequest.objects.create(kind="access", requester_email="ALICE@ｅｘａｍｐｌｅ.com", details="mine")
-    other = DataSubjectRequest.objects.create(kind="access", requester_email="alıce@example.com", details="not mine")
+    # A fullwidth "example" is the same address; a dotless i is another person's.
+    mine = DataSubjectRequest.objects.create(
+        kind="access", requester_email="ALICE@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com", details="mine"
+    )
+    other = DataSubjectRequest.objects.create(
+        kind="access", requester_email="al\u0131ce@example.com", details="not mine"
+    )
     assert subject_requests.keep_only_hmac(999, "alice@example.com") == 1
     mine.refresh_from_db()
     other.refresh_from_db()
     assert (mine.requester_email, mine.details) == ("", "")
     assert mine.requester_email_hmac == subject_requests.email_hmac("Alice@Example.com")
-    assert (other.requester_email, other.details) == ("alıce@example.com", "not mine")
+    assert (other.requester_email, other.details) == ("al\u0131ce@example.com", "not mine")
