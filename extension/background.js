@@ -6,6 +6,7 @@
  * length ends with the socket back, not with a stopped worker waiting for the user. */
 
 import { SERVER_URL, signalingUrl } from "./config.js";
+import { originRefusal } from "./lib/api.js";
 import { createCallPorts } from "./lib/callports.js";
 import { deviceId, randomId } from "./lib/device.js";
 import { ApiProblem } from "./lib/http.js";
@@ -29,6 +30,7 @@ const signaling = createSignaling({
   onState: (status) => connectionChanged(status),
   // Any extension API call resets Chrome's 30 s idle timer; this one has no side effects.
   keepAlive: () => chrome.runtime.getPlatformInfo().catch(() => {}),
+  explainRefusal: () => originRefusal({ serverUrl: SERVER_URL, extensionId: chrome.runtime.id }),
 });
 
 const callPorts = createCallPorts({

@@ -60,6 +60,7 @@ ERROR_CODES: dict[str, str] = {
     "not_delivered": "The frame could not be delivered to the other party; it was not relayed.",
     "too_many_devices": "At most 5 devices can be connected at once.",
     "replaced": "A newer connection with the same device_id replaced this one.",
+    "origin_not_allowed": "The signaling socket does not accept connections from this page or extension.",
 }
 
 

@@ -10,6 +10,7 @@ simulation. docs/configuration.md lists every variable.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sys
 from datetime import timedelta
@@ -22,6 +23,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from numfree.env import Env
+from signaling.ice_urls import STUN_SCHEMES, TURN_SCHEMES, checked_ice_urls
 
 env = Env()
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -55,10 +57,11 @@ else:
         raise ImproperlyConfigured(
             "Production mode (DEBUG=0) needs these environment variables: " + ", ".join(_missing)
         )
-    SECRET_KEY = env.str("SECRET_KEY")
+    # Refused when Django's deploy check would call it weak (security.W009).
+    SECRET_KEY = env.strong_key("SECRET_KEY")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
     PUBLIC_URL = env.url("NUMFREE_PUBLIC_URL", schemes=("https",))
-SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS")
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS") if DEBUG else env.strong_keys("SECRET_KEY_FALLBACKS")
 
 _public = urlsplit(PUBLIC_URL)
 PUBLIC_ORIGIN = f"{_public.scheme}://{_public.netloc}"
@@ -187,6 +190,21 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "numfree"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Production runs several web processes: SQLite and the in-memory layers would
+# give each its own rate limits and channel layer. NUMFREE_SINGLE_PROCESS=1
+# says this deployment is one web process (and its worker) on one machine.
+SINGLE_PROCESS = env.bool("NUMFREE_SINGLE_PROCESS", False)
+if not DEBUG and not SINGLE_PROCESS:
+    _unshared = [
+        *([] if DATABASE_IS_POSTGRES else ["DATABASE_URL=postgres://..."]),
+        *([] if REDIS_URL else ["REDIS_URL=redis://..."]),
+    ]
+    if _unshared:
+        raise ImproperlyConfigured(
+            "Production mode (DEBUG=0) shares one database and one Redis between its processes: set "
+            + " and ".join(_unshared)
+            + " (or NUMFREE_SINGLE_PROCESS=1 to run a single web process with SQLite and in-memory layers)"
+        )
 
 SILENCED_SYSTEM_CHECKS = [
     # django-ratelimit only knows django-redis and memcached; Django's own
@@ -342,7 +360,7 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY") or SECRET_KEY,
+    "SIGNING_KEY": (env.str("JWT_SIGNING_KEY") if DEBUG else env.strong_key("JWT_SIGNING_KEY")) or SECRET_KEY,
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
 }
@@ -454,7 +472,18 @@ FAKES_DB = Path(env.str("NUMFREE_FAKES_DB", str(DATA_DIR / "fakes.sqlite3"))).re
 # --- Signaling -----------------------------------------------------------
 # Chrome extension ids allowed as WebSocket Origins (chrome-extension://<id>).
 # The embedded default lists the dev build's id (its manifest key is fixed).
+# Production has no default: without it every extension socket would be refused (403).
 NUMFREE_EXTENSION_IDS = env.list("NUMFREE_EXTENSION_IDS", ["lcfnpmfgjjhjcpnhpinojcpgakoaaonk"] if DEBUG else [])
+if not DEBUG and not NUMFREE_EXTENSION_IDS:
+    raise ImproperlyConfigured(
+        "Production mode (DEBUG=0) needs NUMFREE_EXTENSION_IDS: the NumFree Caller extension ids allowed to "
+        "connect (the Web Store id, and the id of any build of your own; see docs/extension.md)"
+    )
+for _extension_id in NUMFREE_EXTENSION_IDS:
+    if not re.fullmatch(r"[a-p]{32}", _extension_id):
+        raise ImproperlyConfigured(
+            f"NUMFREE_EXTENSION_IDS: {_extension_id!r} is not a Chrome extension id (32 letters a-p)"
+        )
 # Timers, in milliseconds (tests run them in a few ms; see signaling/clock.py).
 SIGNALING_AUTH_TIMEOUT_MS = env.int("NUMFREE_SIGNALING_AUTH_TIMEOUT_MS", 5000, minimum=1)
 SIGNALING_INVITE_LIFETIME_MS = env.int("NUMFREE_SIGNALING_INVITE_LIFETIME_MS", 60000, minimum=1)
@@ -467,13 +496,17 @@ SIGNALING_RATE_PER_SECOND = env.float("NUMFREE_SIGNALING_RATE_PER_SECOND", 50.0,
 SIGNALING_RATE_BURST = env.int("NUMFREE_SIGNALING_RATE_BURST", 200, minimum=1)
 SIGNALING_RATE_STRIKES = env.int("NUMFREE_SIGNALING_RATE_STRIKES", 20, minimum=1)
 # ICE: no third-party STUN by default. A deployment lists its own STUN/TURN
-# URLs; TURN credentials are minted per request (coturn use-auth-secret).
-SIGNALING_STUN_URLS = env.list("NUMFREE_STUN_URLS", [])
-SIGNALING_TURN_URLS = env.list("NUMFREE_TURN_URLS", [])
+# URLs (deploy/turnserver runs coturn); TURN credentials are minted per
+# request (coturn use-auth-secret). A malformed URL would make browsers refuse
+# every call, a short secret could be guessed from one issued password.
+SIGNALING_STUN_URLS = checked_ice_urls("NUMFREE_STUN_URLS", env.list("NUMFREE_STUN_URLS", []), STUN_SCHEMES)
+SIGNALING_TURN_URLS = checked_ice_urls("NUMFREE_TURN_URLS", env.list("NUMFREE_TURN_URLS", []), TURN_SCHEMES)
 SIGNALING_TURN_SECRET = env.str("NUMFREE_TURN_SECRET", "")
-SIGNALING_TURN_TTL_SECONDS = env.int("NUMFREE_TURN_TTL_SECONDS", 3600, minimum=60)
+SIGNALING_TURN_TTL_SECONDS = env.int("NUMFREE_TURN_TTL_SECONDS", 3600, minimum=60, maximum=86400)
 if SIGNALING_TURN_URLS and not SIGNALING_TURN_SECRET:
     raise ImproperlyConfigured("NUMFREE_TURN_URLS needs NUMFREE_TURN_SECRET (coturn's static-auth-secret)")
+if SIGNALING_TURN_SECRET and len(SIGNALING_TURN_SECRET) < 32:
+    raise ImproperlyConfigured("NUMFREE_TURN_SECRET must be at least 32 characters (e.g. openssl rand -base64 32)")
 # Signaling's own channel layer: per-message cost independent of connected
 # sockets (signaling/layers.py); Redis pub/sub between processes.
 if REDIS_URL:

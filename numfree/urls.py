@@ -7,12 +7,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from numfree import views
+from numfree.websocket import OriginCheckView
 
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/signaling/origin-check/", OriginCheckView.as_view(), name="api-origin-check"),
     path("", include("accounts.urls")),
     path("", include("twofactor.urls")),
     path("", include("telephony.urls")),

@@ -1,4 +1,5 @@
-/** NumFree's REST API as the extension uses it: contacts, calls, ICE servers, me. */
+/** NumFree's REST API as the extension uses it: contacts, calls, ICE servers, me, and why the
+ * signaling handshake was refused. */
 
 import { SERVER_URL } from "../config.js";
 import { ApiProblem, requestJson } from "./http.js";
@@ -34,4 +35,22 @@ export function createApi({ tokens, serverUrl = SERVER_URL, fetchImpl = (...args
     calls: (next) => call("GET", next || "/api/calls/"),
     iceServers: () => call("GET", "/api/signaling/ice-servers/"),
   };
+}
+
+/** After a handshake that failed before opening: {code: "origin_not_allowed", message} when this
+ * server refuses the extension's origin, null otherwise (including when it cannot be reached). */
+export async function originRefusal({ serverUrl = SERVER_URL, extensionId, fetchImpl = (...args) => globalThis.fetch(...args) }) {
+  try {
+    await requestJson(`${serverUrl}/api/signaling/origin-check/`, { method: "POST", fetchImpl });
+    return null;
+  } catch (problem) {
+    if (problem.code !== "origin_not_allowed") return null;
+    const host = new URL(serverUrl).host;
+    return {
+      code: problem.code,
+      message:
+        `The NumFree server at ${host} does not accept this copy of NumFree Caller (extension id ${extensionId}). ` +
+        "Its operator must add that id to NUMFREE_EXTENSION_IDS, or you need the build made for this server.",
+    };
+  }
 }

@@ -34,6 +34,7 @@ export function createSignaling({
   onFrame,
   onState = () => {},
   keepAlive = () => {},
+  explainRefusal = async () => null,
   WebSocketImpl = globalThis.WebSocket,
   timers = globalThis,
   random = Math.random,
@@ -114,12 +115,15 @@ export function createSignaling({
     socket = ws;
     // Until auth.ok: covers a handshake that never completes as well as a silent server.
     authTimer = timers.setTimeout(() => ws === socket && ws.close(4000, "auth timeout"), AUTH_TIMEOUT_MS);
+    let handshakeDone = false;
     ws.onopen = () => {
+      handshakeDone = true;
       if (ws !== socket) return; // a socket replaced or stopped meanwhile: it never authenticates
       ws.send(JSON.stringify({ type: "auth", token, device_id: device, id: "auth" }));
     };
     ws.onmessage = (event) => receive(ws, event.data);
-    ws.onclose = (event) => closed(ws, event.code);
+    // 1006 before opening: the server may have refused the handshake (403), which a browser hides.
+    ws.onclose = (event) => closed(ws, event.code, { beforeOpen: !handshakeDone && event.code === 1006 });
     ws.onerror = () => {};
   }
 
@@ -157,11 +161,12 @@ export function createSignaling({
     socket.send(JSON.stringify({ type: "ping", id: `ping-${++frameCounter}` }));
   }
 
-  async function closed(ws, code) {
+  async function closed(ws, code, { beforeOpen = false } = {}) {
     if (ws !== socket) return;
     socket = null;
     clearTimers();
     if (state === "stopped" || state === "signed_out") return;
+    if (beforeOpen && (await refusedForGood())) return;
     const policy = closePolicy(code);
     if (policy.action === "stop") {
       setState("stopped", { code, message: policy.message });
@@ -197,6 +202,22 @@ export function createSignaling({
       return;
     }
     scheduleReconnect({ code, minDelayMs: policy.minDelayMs, message: policy.message });
+  }
+
+  /** Asks the server why a handshake failed; a refused origin stops until the user asks again
+   * (retrying cannot help until the deployment lists this extension). */
+  async function refusedForGood() {
+    const mine = generation;
+    let reason = null;
+    try {
+      reason = await explainRefusal();
+    } catch {
+      reason = null; // the server is down, not refusing: the usual backoff
+    }
+    if (mine !== generation || socket || inFlight) return true; // stopped or restarted meanwhile
+    if (!reason) return false;
+    setState("stopped", { code: reason.code, message: reason.message });
+    return true;
   }
 
   function scheduleReconnect({ code, minDelayMs = 0, message, delayMs } = {}) {

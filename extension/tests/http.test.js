@@ -44,3 +44,20 @@ test("a refused connection is still server_unreachable", async () => {
   };
   await assert.rejects(requestJson("https://numfree.com/api/me/", { fetchImpl: refused }), { code: "server_unreachable" });
 });
+
+test("the origin check turns origin_not_allowed into a reason naming this extension's id, anything else into none", async () => {
+  const { originRefusal } = await import("../lib/api.js");
+  const { fakeFetch } = await import("./fakes.js");
+  const refused = fakeFetch({
+    "POST /api/signaling/origin-check/": () => ({ status: 403, body: { code: "origin_not_allowed", message: "x" } }),
+  });
+  const reason = await originRefusal({ serverUrl: "https://numfree.com", extensionId: "abcdefghijklmnopabcdefghijklmnop", fetchImpl: refused.fetchImpl });
+  assert.equal(reason.code, "origin_not_allowed");
+  assert.match(reason.message, /numfree\.com does not accept this copy of NumFree Caller \(extension id abcdefghijklmnopabcdefghijklmnop\)/);
+  assert.match(reason.message, /NUMFREE_EXTENSION_IDS/);
+  assert.equal(refused.calls[0].key, "POST /api/signaling/origin-check/");
+  const allowed = fakeFetch({ "POST /api/signaling/origin-check/": () => ({ body: { origin: "x", allowed: true } }) });
+  assert.equal(await originRefusal({ serverUrl: "https://numfree.com", extensionId: "x", fetchImpl: allowed.fetchImpl }), null);
+  const down = fakeFetch({});
+  assert.equal(await originRefusal({ serverUrl: "https://numfree.com", extensionId: "x", fetchImpl: down.fetchImpl }), null);
+});

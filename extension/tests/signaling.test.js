@@ -5,7 +5,7 @@ import { closePolicy, MAX_DELAY_MS, reconnectDelay, RESTART_SPREAD_MS } from "..
 import { AUTH_TIMEOUT_MS, createSignaling, KEEPALIVE_INTERVAL_MS, PING_INTERVAL_MS, TOKEN_TIMEOUT_MS } from "../lib/signaling.js";
 import { fakeClock, fakeWebSocketClass, settle } from "./fakes.js";
 
-function setup({ accessToken, keepAlive = () => {}, random = () => 0.5 } = {}) {
+function setup({ accessToken, keepAlive = () => {}, random = () => 0.5, explainRefusal } = {}) {
   const clock = fakeClock();
   const { FakeWebSocket, sockets } = fakeWebSocketClass();
   const states = [];
@@ -26,6 +26,7 @@ function setup({ accessToken, keepAlive = () => {}, random = () => 0.5 } = {}) {
     onFrame: (frame) => frames.push(frame),
     onState: (status) => states.push(status),
     keepAlive,
+    ...(explainRefusal ? { explainRefusal } : {}),
     WebSocketImpl: FakeWebSocket,
     timers: clock,
     random,
@@ -98,6 +99,7 @@ test("dropped connections back off longer each time and reset after success", as
     delays.push(t.states.at(-1).retryInMs);
     await t.clock.advance(t.states.at(-1).retryInMs);
     t.sockets.at(-1).serverClose(1006);
+    await settle(); // a handshake that fails before opening first asks the server why
   }
   assert.deepEqual(delays, [750, 1500, 3000, 6000]);
   await t.clock.advance(t.states.at(-1).retryInMs);
@@ -382,4 +384,54 @@ test("with real randomness, a thousand clients told 1012 spread over the whole 0
   assert.ok(Math.min(...delays) >= 0 && Math.max(...delays) <= RESTART_SPREAD_MS);
   const perSecond = [0, 1, 2, 3, 4].map((s) => delays.filter((d) => d >= s * 1000 && d < (s + 1) * 1000).length);
   for (const count of perSecond) assert.ok(count > 120 && count < 280, `about 200 per second: ${perSecond}`);
+});
+
+test("a handshake the server refuses for this extension's origin stops with the reason, not 'Reconnecting' forever", async () => {
+  const asked = [];
+  const t = setup({
+    explainRefusal: async () => {
+      asked.push(true);
+      return { code: "origin_not_allowed", message: "The NumFree server at numfree.com does not accept this copy…" };
+    },
+  });
+  await t.signaling.start();
+  t.sockets[0].serverClose(1006); // what a browser reports for an HTTP 403 to the handshake
+  await settle();
+  assert.equal(asked.length, 1);
+  assert.equal(t.signaling.state, "stopped");
+  assert.equal(t.states.at(-1).code, "origin_not_allowed");
+  assert.match(t.states.at(-1).message, /does not accept this copy/);
+  await t.clock.advance(10 * MAX_DELAY_MS);
+  assert.equal(t.sockets.length, 1, "no retry until the user asks");
+  await t.signaling.restart();
+  assert.equal(t.sockets.length, 2, "the Reconnect button tries again");
+});
+
+test("a failed handshake the server does not explain (it is down) is an ordinary retry", async () => {
+  const t = setup({ explainRefusal: async () => null });
+  await t.signaling.start();
+  t.sockets[0].serverClose(1006);
+  await settle();
+  assert.equal(t.signaling.state, "waiting");
+  await t.clock.advance(t.states.at(-1).retryInMs);
+  assert.equal(t.sockets.length, 2);
+  const failing = setup({
+    explainRefusal: async () => {
+      throw new Error("unreachable");
+    },
+  });
+  await failing.signaling.start();
+  failing.sockets[0].serverClose(1006);
+  await settle();
+  assert.equal(failing.signaling.state, "waiting");
+});
+
+test("a socket that had opened and then drops is not a refusal: nobody asks the origin check", async () => {
+  const asked = [];
+  const t = setup({ explainRefusal: async () => asked.push(true) && null });
+  const ws = await connected(t);
+  ws.serverClose(1006);
+  await settle();
+  assert.equal(asked.length, 0);
+  assert.equal(t.signaling.state, "waiting");
 });

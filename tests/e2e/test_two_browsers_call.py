@@ -6,88 +6,23 @@ from __future__ import annotations
 import os
 import re
 import time
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import IN_CI, PASSWORD, make_user
+from tests.conftest import make_user
+from tests.e2e.extension_scenario import ALICE, BOB, in_namespace, server_logs, two_signed_in_mutual_contacts
+from tests.e2e.extension_scenario import connected_call_facts as _connected_call_facts
 from tests.e2e.harness import (
     WAIT_MS,
     build_dev_extension,
-    call_facts,
     contact_row,
-    launch,
     live_server,
     place_and_answer_call,
     wait_for_phase,
 )
-from tests.e2e.netns import NamespaceUnavailable, run_in_loopback_namespace
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-ALICE = "alice@example.com"
-BOB = "bob@example.com"
-
-
-def _ports_to_forward(env: dict[str, str]) -> tuple[int, ...]:
-    """PostgreSQL and Redis on this machine's loopback, reached from inside the namespace."""
-    ports = []
-    for name, default in (("DATABASE_URL", 5432), ("REDIS_URL", 6379)):
-        parts = urlsplit(env.get(name, ""))
-        if parts.scheme in {"postgres", "postgresql", "redis"} and parts.hostname in {"127.0.0.1", "localhost"}:
-            ports.append(parts.port or default)
-    return tuple(ports)
-
-
-def _in_namespace(task: Any, env: dict[str, str]) -> Any:
-    try:
-        return run_in_loopback_namespace(task, forward_ports=_ports_to_forward(env))
-    except NamespaceUnavailable as exc:
-        if IN_CI:
-            pytest.fail(f"CI=true and no loopback-only network namespace: {exc}")
-        pytest.skip(f"needs a network namespace (unshare -n): {exc}")
-
-
-def _logs(tmp_path: Path) -> Path:
-    """Server logs go to var/e2e-logs/<test>/ so a failure can be read afterwards."""
-    logs = Path(__file__).resolve().parents[2] / "var" / "e2e-logs" / tmp_path.name
-    logs.mkdir(parents=True, exist_ok=True)
-    return logs
-
-
-def _two_signed_in_mutual_contacts(playwright: Any, extension: Path, tmp_path: Path) -> tuple[Any, Any, Any, Any]:
-    alice = launch(playwright, extension, tmp_path / "profile-alice", "alice")
-    bob = launch(playwright, extension, tmp_path / "profile-bob", "bob")
-    popup_a = alice.sign_in(ALICE, PASSWORD)
-    popup_b = bob.sign_in(BOB, PASSWORD)
-    popup_a.fill("#add-contact input[name=email]", BOB)
-    popup_a.click("#add-contact button[type=submit]")
-    request = popup_b.wait_for_selector(f'#requests li[data-email="{ALICE}"][data-status="incoming"]', timeout=WAIT_MS)
-    request.query_selector("button.accept-contact").click()
-    popup_a.wait_for_selector(contact_row(BOB, online=True), timeout=WAIT_MS)
-    popup_b.wait_for_selector(contact_row(ALICE, online=True), timeout=WAIT_MS)
-    return alice, bob, popup_a, popup_b
-
-
-def _connected_call_facts(window_a: Any, window_b: Any) -> tuple[dict, dict]:
-    """Both windows connected, with the verification code shown and audio flowing."""
-    wait_for_phase(window_a, "connected")
-    wait_for_phase(window_b, "connected")
-    for window in (window_a, window_b):
-        window.wait_for_selector("#verify:not([hidden])", timeout=WAIT_MS)
-    first = (call_facts(window_a), call_facts(window_b))
-    deadline = time.monotonic() + 15
-    while True:
-        later = (call_facts(window_a), call_facts(window_b))
-        grew = all(
-            after["inboundAudioBytes"] > before["inboundAudioBytes"] > 0
-            for before, after in zip(first, later, strict=True)
-        )
-        if grew or time.monotonic() > deadline:
-            return first, later
-        window_a.wait_for_timeout(500)
 
 
 def _assert_peer_to_peer(first: tuple[dict, dict], later: tuple[dict, dict]) -> None:
@@ -142,8 +77,8 @@ def test_two_browsers_call_each_other_directly_and_agree_on_the_code(subprocess_
     def scenario() -> dict[str, Any]:
         from playwright.sync_api import sync_playwright
 
-        with live_server(subprocess_env, _logs(tmp_path)), sync_playwright() as playwright:
-            alice, bob, popup_a, popup_b = _two_signed_in_mutual_contacts(playwright, extension, tmp_path)
+        with live_server(subprocess_env, server_logs(tmp_path)), sync_playwright() as playwright:
+            alice, bob, popup_a, popup_b = two_signed_in_mutual_contacts(playwright, extension, tmp_path)
             window_a, window_b, call_id = place_and_answer_call(alice, popup_a, bob, popup_b, BOB)
             notifications_after_accept = bob.notifications()
             first, later = _connected_call_facts(window_a, window_b)
@@ -158,7 +93,7 @@ def test_two_browsers_call_each_other_directly_and_agree_on_the_code(subprocess_
                 "notifications_after_accept": notifications_after_accept,
             }
 
-    outcome = _in_namespace(scenario, subprocess_env)
+    outcome = in_namespace(scenario, subprocess_env)
     _assert_peer_to_peer(outcome["first"], outcome["later"])
     assert outcome["notifications_after_accept"] == {}
     assert outcome["reasons"] == {"a": "user_hangup", "b": "user_hangup"}
@@ -175,8 +110,8 @@ def test_a_stopped_service_worker_woken_by_the_popup_reconnects_and_takes_the_ne
     def scenario() -> dict[str, Any]:
         from playwright.sync_api import sync_playwright
 
-        with live_server(subprocess_env, _logs(tmp_path)), sync_playwright() as playwright:
-            alice, bob, popup_a, popup_b = _two_signed_in_mutual_contacts(playwright, extension, tmp_path)
+        with live_server(subprocess_env, server_logs(tmp_path)), sync_playwright() as playwright:
+            alice, bob, popup_a, popup_b = two_signed_in_mutual_contacts(playwright, extension, tmp_path)
             bob.worker.evaluate("globalThis.startedBeforeStop = true")
             popup_b.close()
 
@@ -214,7 +149,7 @@ def test_a_stopped_service_worker_woken_by_the_popup_reconnects_and_takes_the_ne
                 "fresh_worker": fresh_worker,
             }
 
-    outcome = _in_namespace(scenario, subprocess_env)
+    outcome = in_namespace(scenario, subprocess_env)
     assert outcome["worker_running_after_stop"] is False
     assert outcome["fresh_worker"] is True
     _assert_peer_to_peer(outcome["first"], outcome["later"])
@@ -228,5 +163,5 @@ def test_namespace_helper_sees_only_loopback() -> None:
     def interfaces() -> str:
         return subprocess.run(["ip", "-o", "link"], check=True, capture_output=True, text=True).stdout
 
-    names = _in_namespace(interfaces, dict(os.environ))
+    names = in_namespace(interfaces, dict(os.environ))
     assert [line.split(":")[1].strip() for line in names.splitlines()] == ["lo"]

@@ -27,6 +27,10 @@ PRODUCTION = {
     "STRIPE_WEBHOOK_SECRET": "whsec_" + "0" * 32,
     "STRIPE_PRICE_MONTHLY": "price_monthly0000",
     "STRIPE_PRICE_YEARLY": "price_yearly00000",
+    "NUMFREE_EXTENSION_IDS": "lcfnpmfgjjhjcpnhpinojcpgakoaaonk",
+    # Never connected to by `check`; host names that cannot resolve prove it.
+    "DATABASE_URL": "postgres://numfree@db.numfree.invalid:5432/numfree",
+    "REDIS_URL": "redis://redis.numfree.invalid:6379/0",
 }
 
 
@@ -69,6 +73,64 @@ def test_an_invalid_value_stops_start_up_naming_the_variable(tmp_path, name, val
     result = manage(tmp_path, "check", **{name: value})
     assert result.returncode != 0
     assert name in result.stderr
+
+
+WEAK_KEYS = {
+    "one character": "x",
+    "49 characters": secrets.token_urlsafe(60)[:49],
+    "4 different characters": "abcd" * 20,
+    "made by startproject": "django-insecure-" + secrets.token_urlsafe(50),
+}
+
+
+@pytest.mark.parametrize("key", WEAK_KEYS.values(), ids=WEAK_KEYS.keys())
+@pytest.mark.parametrize("name", ["SECRET_KEY", "SECRET_KEY_FALLBACKS", "JWT_SIGNING_KEY"])
+def test_production_refuses_a_key_django_s_deploy_check_calls_weak_naming_the_variable_not_the_key(tmp_path, name, key):
+    result = manage(tmp_path, "check", **{**PRODUCTION, name: key})
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{name} is too weak" in result.stderr or f"{name} (key 1 of 1) is too weak" in result.stderr
+    assert key not in result.stderr
+
+
+def test_a_weak_fallback_among_strong_ones_is_refused_by_position(tmp_path):
+    fallbacks = ",".join([secrets.token_urlsafe(60), "short", secrets.token_urlsafe(60)])
+
+    result = manage(tmp_path, "check", **{**PRODUCTION, "SECRET_KEY_FALLBACKS": fallbacks})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY_FALLBACKS (key 2 of 3) is too weak" in result.stderr
+
+
+def test_the_embedded_mode_still_takes_any_secret_key(tmp_path):
+    assert manage(tmp_path, "check", DEBUG="1", SECRET_KEY="x").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"DATABASE_URL": ""}, ["DATABASE_URL"]),
+        ({"DATABASE_URL": "sqlite:///var/numfree.sqlite3"}, ["DATABASE_URL"]),
+        ({"REDIS_URL": ""}, ["REDIS_URL"]),
+        ({"DATABASE_URL": "", "REDIS_URL": ""}, ["DATABASE_URL", "REDIS_URL"]),
+    ],
+)
+def test_production_refuses_to_start_on_sqlite_or_without_redis(tmp_path, change, named):
+    result = manage(tmp_path, "check", **{**PRODUCTION, **change})
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert all(f"{name}=" in result.stderr for name in named)
+    assert "NUMFREE_SINGLE_PROCESS=1" in result.stderr
+
+
+def test_a_single_process_production_may_run_on_sqlite_and_in_memory_layers(tmp_path):
+    single = {**PRODUCTION, "DATABASE_URL": "", "REDIS_URL": "", "NUMFREE_SINGLE_PROCESS": "1"}
+
+    result = manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **single)
+
+    assert result.returncode == 0, result.stderr
 
 
 def test_production_public_url_must_be_https(tmp_path):
