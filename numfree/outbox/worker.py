@@ -4,7 +4,8 @@ A claim is a short transaction that leases the job (SELECT ... FOR UPDATE SKIP
 LOCKED on PostgreSQL; SQLite's write lock serializes claims). The handler runs
 outside any transaction, so a slow mail server holds no database lock. A
 worker that dies mid-job leaves its lease to run out; the next claim retries
-the job.
+the job. Worker names are `host:pid:token`, so a worker starting on the same
+host takes back at once the leases of workers whose process is gone.
 """
 
 from __future__ import annotations
@@ -103,11 +104,23 @@ def _where(exc: BaseException) -> str:
     return f"{frame.filename.removeprefix(base)}:{frame.lineno} in {frame.name}"
 
 
+def _process_is_gone(pid: int) -> bool:
+    """True only when no process has this PID here (a PID reused by another process counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 class Worker:
     """Runs outbox jobs. `run()` loops until stopped; `run_one()` runs at most one due job."""
 
     def __init__(self, name: str | None = None, *, lease_seconds: float | None = None) -> None:
-        self.name = (name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}")[:100]
+        self.host = socket.gethostname()
+        self.name = (name or f"{self.host}:{os.getpid()}:{secrets.token_hex(3)}")[:100]
         self.lease = timedelta(seconds=lease_seconds or settings.OUTBOX_LEASE_SECONDS)
         self.poll_seconds = settings.WORKER_POLL_SECONDS
         self.stop_reason: str | None = None
@@ -125,6 +138,7 @@ class Worker:
         """Run jobs until stopped (or, with `burst`, until none is due); returns how many ran."""
         registry.autodiscover()
         log.info("worker %s started%s", self.name, " (burst)" if burst else "")
+        self.reclaim_dead_leases()
         ran = 0
         db_failures = 0
         next_periodic_check = 0.0
@@ -181,6 +195,41 @@ class Worker:
             job.locked_until = job.run_at = lease_end
             job.save(update_fields=["attempts", "locked_by", "locked_until", "run_at", "last_error"])
         return job
+
+    def reclaim_dead_leases(self) -> int:
+        """Make due now the jobs leased by workers of this host whose process is gone; returns how many.
+
+        A lease names its worker `host:pid:token`. A PID with no process, or
+        our own PID under another worker's name (a container restarted with
+        the same PID), means that worker died mid-job: waiting out its lease
+        only delays the job. Each row is taken back by a conditional UPDATE on
+        the same `locked_by`, so a worker that is in fact alive and finishing
+        keeps its lease if it records its result first; the next claim
+        records `LeaseExpired` for the lost attempt as usual.
+        """
+        now = timezone.now()
+        prefix = f"{self.host}:"
+        leases = (
+            Job.objects.pending()
+            .filter(locked_by__startswith=prefix, locked_until__gt=now)
+            .exclude(locked_by=self.name)
+            .values_list("locked_by", flat=True)
+            .distinct()
+        )
+        taken = 0
+        for owner in list(leases):
+            pid_text = owner.removeprefix(prefix).split(":", 1)[0]
+            if not pid_text.isdigit():
+                continue
+            pid = int(pid_text)
+            if pid != os.getpid() and not _process_is_gone(pid):
+                continue
+            taken += (
+                Job.objects.pending().filter(locked_by=owner, locked_until__gt=now).update(run_at=now, locked_until=now)
+            )
+        if taken:
+            log.warning("worker %s: took back %d job(s) leased by dead workers on this host", self.name, taken)
+        return taken
 
     def _owned(self, job: Job) -> JobQuerySet:
         """The job's row, if this worker still holds its lease."""

@@ -10,6 +10,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -92,7 +93,7 @@ def _mail_jobs() -> int:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_job_leaves_the_job_and_the_next_worker_runs_it_after_the_lease(workers):
+def test_a_worker_killed_on_another_host_leaves_the_job_and_the_next_worker_runs_it_after_the_lease(workers):
     queue_email("alice@example.com", "Only once", "outbox_tests/plain.txt", {"line": "hi"})
     lease = {"NUMFREE_OUTBOX_LEASE_SECONDS": "3", "NUMFREE_TEST_MAIL_GATE": str(workers.gate)}
 
@@ -100,6 +101,8 @@ def test_a_worker_killed_mid_job_leaves_the_job_and_the_next_worker_runs_it_afte
     workers.wait_for(lambda: len(_lines(workers.started)) == 1, "the first worker to start sending")
     first.send_signal(signal.SIGKILL)
     assert first.wait(timeout=10) == -signal.SIGKILL
+    # As if it had run on another machine: this host cannot tell whether it is alive.
+    Job.objects.filter(kind="mail.send").update(locked_by=f"elsewhere:{first.pid}:abcdef")
 
     row = Job.objects.get(kind="mail.send")
     assert row.attempts == 1 and row.locked_by and row.locked_until > timezone.now()
@@ -115,6 +118,29 @@ def test_a_worker_killed_mid_job_leaves_the_job_and_the_next_worker_runs_it_afte
     assert [line["pid"] for line in _lines(workers.sent)] == [second.pid]
     retried_at = _lines(workers.started)[1]["at"]
     assert retried_at >= row.locked_until.timestamp()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_job_on_this_host_has_its_job_run_again_within_five_seconds_and_only_once(workers):
+    queue_email("alice@example.com", "Only once", "outbox_tests/plain.txt", {"line": "hi"})
+    gated = {"NUMFREE_TEST_MAIL_GATE": str(workers.gate)}  # the default 300 s lease
+
+    first = workers.start(**gated)
+    workers.wait_for(lambda: len(_lines(workers.started)) == 1, "the first worker to start sending")
+    first.send_signal(signal.SIGKILL)
+    assert first.wait(timeout=10) == -signal.SIGKILL
+    killed_at = time.time()
+    assert Job.objects.get(kind="mail.send").locked_until > timezone.now() + timedelta(seconds=200)
+
+    workers.gate.touch()
+    second = workers.start()
+    workers.wait_for(lambda: _mail_jobs() == 0, "the second worker to send the email", timeout=20)
+    second.send_signal(signal.SIGTERM)
+    assert second.wait(timeout=10) == 0
+
+    assert [(line["subject"], line["pid"]) for line in _lines(workers.sent)] == [("Only once", second.pid)]
+    assert _lines(workers.started)[1]["at"] - killed_at < 5
+    assert "took back 1 job(s) leased by dead workers on this host" in workers.logs()
 
 
 @pytest.mark.django_db(transaction=True)
