@@ -39,8 +39,12 @@ format: $(VENV)/.test-installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# make extension [SERVER=https://calls.example.org] [KEY=key.pem]: NumFree Caller for that server
+# (default: this machine's make run). Without KEY the id is the dev key's; see docs/extension.md.
+SERVER ?= http://127.0.0.1:$(PORT)
+EXTENSION_OUT ?= build/extension-dev
 extension:
-	node extension/build.mjs build/extension-dev
+	node extension/build.mjs "$(EXTENSION_OUT)" --server "$(SERVER)" $(if $(KEY),--key "$(KEY)")
 
 clean:
 	rm -rf $(VENV) var staticfiles build

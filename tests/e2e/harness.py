@@ -37,10 +37,10 @@ def build_dev_extension(out: Path) -> Path:
 
 
 @contextlib.contextmanager
-def live_server(env: dict[str, str], logs: Path) -> Iterator[None]:
-    """daphne on 127.0.0.1:8000 and one worker, on the test database."""
+def live_server(env: dict[str, str], logs: Path, *, port: int = 8000) -> Iterator[None]:
+    """daphne on 127.0.0.1:<port> (8000 unless told) and one worker, on the test database."""
     python = str(Path(sys.executable))
-    daphne = [python, "-m", "daphne", "-b", "127.0.0.1", "-p", "8000", "--websocket-max-message-size", "65536"]
+    daphne = [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "--websocket-max-message-size", "65536"]
     commands = {
         "web": [*daphne, "numfree.asgi:application"],
         "worker": [python, "manage.py", "worker"],
@@ -53,7 +53,7 @@ def live_server(env: dict[str, str], logs: Path) -> Iterator[None]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(f"{SERVER}/healthz", timeout=2) as answer:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
                     if answer.status == 200:
                         break
             except OSError:
@@ -122,7 +122,7 @@ def contact_row(email: str, *, online: bool) -> str:
     return f'#contacts li[data-email="{email}"][data-online="{str(online).lower()}"]'
 
 
-CALL_FACTS_JS = """
+CALL_FACTS_JS = r"""
 async () => {
   const call = globalThis.numfreeCall;
   const report = await call.pc.getStats();
