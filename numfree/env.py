@@ -9,10 +9,25 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+_MAKE_A_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+
+
+def is_weak_key(key: str) -> bool:
+    """Django's deploy check's rule for a signing key (security.W009, W025)."""
+    return (
+        len(key) < SECRET_KEY_MIN_LENGTH
+        or len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        or key.startswith(SECRET_KEY_INSECURE_PREFIX)
+    )
 
 
 class Env:
@@ -92,3 +107,27 @@ class Env:
         if value is None:
             raise ImproperlyConfigured(f"{name} must be set {why}")
         return value
+
+    def strong_key(self, name: str) -> str:
+        """A signing key Django's deploy check would not call weak ("" when unset)."""
+        key = self.str(name)
+        if key:
+            _refuse_weak(name, key)
+        return key
+
+    def strong_keys(self, name: str) -> list[str]:
+        """Comma-separated signing keys, none of them weak by Django's deploy check."""
+        keys = self.list(name)
+        for index, key in enumerate(keys):
+            _refuse_weak(f"{name} (key {index + 1} of {len(keys)})", key)
+        return keys
+
+
+def _refuse_weak(where: str, key: str) -> None:
+    # The message names the variable and the rule, never the key.
+    if is_weak_key(key):
+        raise ImproperlyConfigured(
+            f"{where} is too weak for production: Django's deploy check (security.W009) wants at least "
+            f"{SECRET_KEY_MIN_LENGTH} characters, {SECRET_KEY_MIN_UNIQUE_CHARACTERS} of them different, and "
+            f"no {SECRET_KEY_INSECURE_PREFIX!r} prefix. Make one with: {_MAKE_A_KEY}"
+        )

@@ -76,7 +76,7 @@ def test_an_invalid_value_stops_start_up_naming_the_variable(tmp_path, name, val
 
 
 WEAK_KEYS = {
-    "one character": "x",
+    "one character": "§",
     "49 characters": secrets.token_urlsafe(60)[:49],
     "4 different characters": "abcd" * 20,
     "made by startproject": "django-insecure-" + secrets.token_urlsafe(50),
