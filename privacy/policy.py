@@ -102,9 +102,20 @@ def contradictions(text: str) -> list[str]:
     for processor in processors():
         if processor.name not in text:
             found.append(f"{processor.name} processes data ({processor.purpose}) but the page does not name it")
-    for stun in getattr(settings, "SIGNALING_STUN_URLS", None) or []:
-        host = urlsplit(str(stun).replace("stun:", "stun://", 1)).hostname or ""
-        own = urlsplit(settings.PUBLIC_URL).hostname or ""
+    for host in _third_party_hosts(getattr(settings, "SIGNALING_STUN_URLS", None) or []):
+        found.append(f"a third-party STUN server ({host}) is configured; the policy promises no third parties")
+    for host in _third_party_hosts(turn_urls()):
+        found.append(f"a third-party TURN relay ({host}) is configured; the page says audio may pass NumFree's own")
+    return found
+
+
+def _third_party_hosts(ice_urls: list[str]) -> list[str]:
+    """The hosts of stun:/turn: URLs that are neither the site's host nor under it."""
+    own = urlsplit(settings.PUBLIC_URL).hostname or ""
+    found = []
+    for url in ice_urls:
+        scheme, _, rest = str(url).partition(":")
+        host = urlsplit(f"{scheme}://{rest}").hostname or ""
         if host and own and not (host == own or host.endswith("." + own)):
-            found.append(f"a third-party STUN server ({host}) is configured; the policy promises no third parties")
+            found.append(host)
     return found

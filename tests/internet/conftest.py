@@ -7,6 +7,7 @@ a failure when CI=true (.ci/install-turn installs them).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime
 import ipaddress
@@ -159,7 +160,7 @@ def relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Relay]:
         unavailable(f"needs network namespaces: {exc}")
     directory = tmp_path_factory.mktemp("turn")
     cert, key = self_signed_certificate(directory, SERVER_IP)
-    secret = secrets.token_urlsafe(32)
+    secret = base64.b64encode(secrets.token_bytes(32)).decode()  # as `openssl rand -base64 32`: + / =
     env = {
         "PATH": os.environ["PATH"],
         "NUMFREE_TURN_SECRET": secret,
