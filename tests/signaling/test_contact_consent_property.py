@@ -56,11 +56,12 @@ def _answer(response: Any) -> tuple[int, dict[str, Any]]:
 
 class ContactConsent(RuleBasedStateMachine):
     users: dict[str, Any]
-    clients: dict[str, APIClient]
 
     def __init__(self) -> None:
         super().__init__()
         Contact.objects.all().delete()
+        # Fresh tokens per sequence: access tokens live 5 minutes, shrinking a failure can take longer.
+        self.clients = {email: _client(user) for email, user in self.users.items()}
         # (who, whom): whom `who` consented to since the last cut (their block, our block, withdrawal, removal).
         self.consented: set[tuple[str, str]] = set()
         # (who, whom): `who` blocked `whom` and has not asked them since.
@@ -194,7 +195,6 @@ class ContactConsent(RuleBasedStateMachine):
 def test_consent_holds_over_any_sequence_of_asks_accepts_deletes_and_blocks() -> None:
     users = {email: make_user(email) for email in (*ACTORS, TWIN)}
     ContactConsent.users = users
-    ContactConsent.clients = {email: _client(user) for email, user in users.items()}
     run_state_machine_as_test(ContactConsent, settings=STEPS)
 
 
