@@ -45,9 +45,22 @@ class SignalingConsumer(PlainWebsocketConsumer):
     device_id: str = ""
     email: str = ""
     sign_in_id: str = ""
+    hub: Hub | None = None
+    authed = False
+    left = False
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Every exit from the socket's task leaves the hub, even one by an exception
+        (the server then closes with 1011): a socket still registered would keep its
+        user online and take invites into a dead socket."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if not self.left:
+                await self.disconnect(1011)
 
     async def websocket_connect(self, message: dict[str, Any]) -> None:
-        self.hub: Hub | None = None
+        self.hub = None
         self.authed = False
         self.closing = False
         self.contacts: dict[int, str] = {}
@@ -97,10 +110,14 @@ class SignalingConsumer(PlainWebsocketConsumer):
             await self.write(dumps({"type": "pong", **({"id": frame["id"]} if "id" in frame else {})}))
         elif kind == "auth":
             await self._error("already_authenticated", frame)
-        elif kind == "call.invite":
-            await self._invite(frame)
         else:
-            await self._call_frame(frame)
+            try:
+                if kind == "call.invite":
+                    await self._invite(frame)
+                else:
+                    await self._call_frame(frame)
+            except (StoreUnavailable, Undeliverable):  # Redis is down: say so, keep the socket
+                await self._error("service_unavailable", frame)
 
     def _take_token(self, cost: float) -> bool:
         now = clock.monotonic()
@@ -240,7 +257,10 @@ class SignalingConsumer(PlainWebsocketConsumer):
 
     async def signal_call(self, message: dict[str, Any]) -> None:
         assert self.hub is not None
-        await self.hub.registry.handle(message["event"])
+        try:
+            await self.hub.registry.handle(message["event"])
+        except (StoreUnavailable, Undeliverable):
+            logger.warning("signaling: a call event was dropped: Redis is unavailable")
 
     async def signal_presence(self, message: dict[str, Any]) -> None:
         if self.authed:
@@ -286,10 +306,13 @@ class SignalingConsumer(PlainWebsocketConsumer):
 
     # --- leaving ---
     async def disconnect(self, code: int) -> None:
+        """Leave the hub first (no await before it), then tell calls and contacts, best effort."""
         self.closing = True
+        self.left = True
         with contextlib.suppress(AttributeError):
             self.auth_timer.cancel()
-        self.channel_layer.discard_channel(self.channel_name)
+        with contextlib.suppress(AttributeError):  # the task may have ended before it had a channel
+            self.channel_layer.discard_channel(self.channel_name)
         if not self.authed or self.hub is None:
             return
         hub = self.hub
@@ -297,7 +320,8 @@ class SignalingConsumer(PlainWebsocketConsumer):
         for call_id, home in list(self.homes.items()):
             with contextlib.suppress(Exception):
                 await hub.to_registry(home, self._event("gone", {"call_id": call_id}))
-        with contextlib.suppress(StoreUnavailable):
+        # Redis down: our presence entry is no longer refreshed and lapses after SIGNALING_PRESENCE_TTL_MS.
+        with contextlib.suppress(StoreUnavailable, Undeliverable):
             await hub.store.remove_device(self.user_id, self.device_id, self.channel_name)
             if not await hub.store.devices(self.user_id):
                 await self._announce(online=False)
