@@ -17,23 +17,12 @@ from django.views.decorators.http import require_POST
 
 from accounts import verification
 from accounts.forms import EmailChangeForm, LoginForm, NameForm, OutboxPasswordResetForm, SignupForm
+from accounts.home import home_for
 from accounts.models import User
 from accounts.passwords import password_changed, reset_token_generator
 from accounts.registration import sign_up
 from numfree.ratelimits import enforce_account, enforce_ip, enforce_user
 from twofactor.views import SecondFactorLoginMixin
-
-# The dashboard's sections; each page belongs to the app named.
-DASHBOARD_SECTIONS = [
-    ("Number", "/dashboard/number/", "Get your NumFree number and choose where calls ring."),
-    ("Calls", "/dashboard/calls/", "Who called, when, and for how long."),
-    ("Messages", "/dashboard/messages/", "Texts to your number are forwarded to your email; see who sent them."),
-    ("Voicemail", "/dashboard/voicemail/", "Listen to and delete voicemail."),
-    ("Contacts", "/dashboard/contacts/", "NumFree users you can call from the NumFree Caller extension."),
-    ("Billing", "/dashboard/billing/", "Your plan, invoices and payment method."),
-    ("Privacy", "/privacy/center/", "See, correct, export or delete your data."),
-]
-
 
 # --- Sign-up and email links -------------------------------------------------
 
@@ -242,5 +231,4 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    sections = [{"title": title, "url": url, "blurb": blurb} for title, url, blurb in DASHBOARD_SECTIONS]
-    return render(request, "accounts/dashboard.html", {"sections": sections})
+    return render(request, "accounts/dashboard.html", {"home": home_for(request.user)})

@@ -179,7 +179,7 @@ def test_resending_the_link_answers_503_when_the_rate_limit_store_is_down(client
 
 def test_the_dashboard_links_to_every_section(alice_client):
     page = alice_client.get("/dashboard/").content.decode()
-    for title in ("Number", "Calls", "Messages", "Voicemail", "Contacts", "Billing", "Privacy"):
+    for title in ("Number", "Calls", "Texts", "Voicemail", "Contacts", "Billing", "Privacy"):
         assert f">{title}</a>" in page
     assert "Hello, Alice" in page
 
