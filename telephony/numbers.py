@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
 from billing.entitlements import can_hold_number
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 MAX_NUMBERS_PER_ACCOUNT = 1
+# Longer than a purchase can take (Twilio's timeout), so the lock outlives it;
+# a process that dies mid-purchase blocks that user's next one this long.
+BUYING_LOCK_SECONDS = 60
 
 
 class NumberError(Exception):
@@ -57,10 +61,24 @@ def search(user: User, country: str, area_code: str) -> list[twilio_api.Availabl
 def buy(user: User, e164: str, country: str) -> PhoneNumber:
     """Buy a number for the user, webhooks pointing at us."""
     _check_may_hold(user)
-    if PhoneNumber.objects.filter(user=user).count() >= MAX_NUMBERS_PER_ACCOUNT:
-        raise NumberError("number_limit", "You already have a number; release it first to get another.")
     if not re.fullmatch(r"\+\d{8,15}", e164) or country not in settings.NUMBER_COUNTRIES:
         raise NumberError("invalid", "Pick a number from the search results.")
+    # One purchase at a time per account, in every process (cache.add is atomic
+    # and the cache is shared in production): between counting the user's
+    # numbers and saving the new one there is a call to Twilio, and two
+    # submits at once would otherwise both pass the count and both buy.
+    buying = f"telephony.buying-number:{user.pk}"
+    if not cache.add(buying, 1, timeout=BUYING_LOCK_SECONDS):
+        raise NumberError("number_limit", "A number is already being bought for you; wait a moment.")
+    try:
+        return _buy(user, e164, country)
+    finally:
+        cache.delete(buying)
+
+
+def _buy(user: User, e164: str, country: str) -> PhoneNumber:
+    if PhoneNumber.objects.filter(user=user).count() >= MAX_NUMBERS_PER_ACCOUNT:
+        raise NumberError("number_limit", "You already have a number; release it first to get another.")
     try:
         bought = twilio_api.buy_number(e164)
     except twilio_api.NumberUnavailable:
