@@ -19,6 +19,7 @@ from django.contrib.auth.forms import (
 )
 from django.urls import reverse
 
+from accounts import time_zones
 from accounts.display_names import validate_display_name
 from accounts.email_identity import parse_email
 from accounts.models import User
@@ -105,6 +106,14 @@ class NameForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["name"]
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        choices=time_zones.choices,
+        help_text="Every time NumFree shows you is in this zone, labelled with its abbreviation.",
+    )
 
 
 class EmailChangeForm(forms.Form):

@@ -59,6 +59,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     email_verified = models.BooleanField(default=False)
     # An address the user asked to change to; it becomes `email` only once verified.
     pending_email = models.EmailField(max_length=254, blank=True)
+    # An IANA zone name ("Europe/Paris") every time is shown in; "" until the
+    # browser reports one (accounts/time_zones.py). Never kept in a cookie.
+    time_zone = models.CharField(max_length=64, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

@@ -9,18 +9,19 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts import verification
-from accounts.forms import EmailChangeForm, LoginForm, NameForm, OutboxPasswordResetForm, SignupForm
+from accounts import time_zones, verification
+from accounts.forms import EmailChangeForm, LoginForm, NameForm, OutboxPasswordResetForm, SignupForm, TimeZoneForm
 from accounts.home import home_for
 from accounts.models import User
 from accounts.passwords import password_changed, reset_token_generator
 from accounts.registration import sign_up
+from numfree.middleware import error_response
 from numfree.ratelimits import enforce_account, enforce_ip, enforce_user
 from twofactor.views import SecondFactorLoginMixin
 
@@ -119,12 +120,17 @@ class LogoutView(auth_views.LogoutView):
 
 
 def _account_page(
-    request: HttpRequest, *, name_form: Form | None = None, email_form: Form | None = None
+    request: HttpRequest,
+    *,
+    name_form: Form | None = None,
+    email_form: Form | None = None,
+    time_zone_form: Form | None = None,
 ) -> HttpResponse:
     user = request.user
     context = {
         "name_form": name_form or NameForm(instance=user),
         "email_form": email_form or EmailChangeForm(user),
+        "time_zone_form": time_zone_form or TimeZoneForm(initial={"time_zone": user.time_zone or "UTC"}),
     }
     return render(request, "accounts/account.html", context)
 
@@ -139,6 +145,28 @@ def account(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your name is saved.")
         return redirect("account")
     return _account_page(request)
+
+
+@login_required
+@require_POST
+def time_zone(request: HttpRequest) -> HttpResponse:
+    form = TimeZoneForm(request.POST)
+    if not form.is_valid():
+        return _account_page(request, time_zone_form=form)
+    time_zones.set_time_zone(request.user, form.cleaned_data["time_zone"])
+    messages.success(request, f"Times are now shown in {form.cleaned_data['time_zone'].replace('_', ' ')}.")
+    return redirect("account")
+
+
+@login_required
+@require_POST
+def detect_time_zone(request: HttpRequest) -> HttpResponse:
+    """The browser's zone (time_zone.js), kept only while the account has none."""
+    name = request.POST.get("time_zone", "")
+    if not time_zones.is_valid(name):
+        return error_response(request, 400, "invalid", "time_zone: not a time zone name this server knows.")
+    saved = time_zones.detect_time_zone(request.user, name)
+    return JsonResponse({"time_zone": request.user.time_zone, "saved": saved})
 
 
 @sensitive_post_parameters("password")

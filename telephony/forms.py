@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
+from accounts.display_names import validate_display_name
 from telephony.models import normalize_number
 from telephony.sending import MAX_BODY
 
@@ -63,6 +64,11 @@ class BlockForm(forms.Form):
 class SendSmsForm(forms.Form):
     to = PhoneNumberField(max_length=32)
     body = forms.CharField(max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class NameNumberForm(forms.Form):
+    number = PhoneNumberField(label="Number", max_length=32, widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    name = forms.CharField(label="Name", max_length=80, validators=[validate_display_name])
 
 
 class SimulateForm(forms.Form):

@@ -1,4 +1,4 @@
-"""Reading the call, message and voicemail logs: filters, keyset pages, exports, the chart.
+"""Reading the call, message and voicemail logs: filters, keyset pages, exports.
 
 Pages are keyset-paginated on (time, id) newest first, so page 500 costs the
 same as page 1 on the (user, -time, -id) indexes.
@@ -15,17 +15,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
 
 from telephony.log_params import Position, encode_cursor, read_day
 from telephony.models import CallLog, SmsLog, Voicemail, normalize_number
 
 PAGE_SIZE = 50
-ACTIVITY_CACHE_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -170,21 +166,24 @@ def page(
     return items, encode_cursor(getattr(last, kind.time_field), last.pk)
 
 
-def row_values(kind: LogKind, row: Any) -> dict[str, Any]:
+def row_values(kind: LogKind, row: Any, names: dict[str, str] | None = None) -> dict[str, Any]:
+    """One row as exported: its columns (numbers in E.164), then the name the user gave the number."""
     values: dict[str, Any] = {"id": row.pk}
     for column in kind.columns:
         value = getattr(row, column)
         values[column] = value.isoformat() if isinstance(value, datetime) else value
+    values["peer_name"] = (names or {}).get(getattr(row, "peer_number", ""), "")
     return values
 
 
-def export_csv(kind: LogKind, rows: QuerySet) -> Iterator[str]:
+def export_csv(kind: LogKind, rows: QuerySet, names: dict[str, str] | None = None) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["id", *kind.columns])
+    header = ["id", *kind.columns, "peer_name"]
+    writer.writerow(header)
     for row in rows.iterator(chunk_size=2000):
-        values = row_values(kind, row)
-        writer.writerow([csv_cell(values[column]) for column in ["id", *kind.columns]])
+        values = row_values(kind, row, names)
+        writer.writerow([csv_cell(values[column]) for column in header])
         if buffer.tell() > 32_000:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -206,74 +205,10 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def export_json(kind: LogKind, rows: QuerySet) -> Iterator[str]:
+def export_json(kind: LogKind, rows: QuerySet, names: dict[str, str] | None = None) -> Iterator[str]:
     yield "["
     first = True
     for row in rows.iterator(chunk_size=2000):
-        yield ("" if first else ",") + json.dumps(row_values(kind, row))
+        yield ("" if first else ",") + json.dumps(row_values(kind, row, names))
         first = False
     yield "]\n"
-
-
-def activity(user: Any, days: int = 30) -> list[tuple[date, int, int]]:
-    """(day, calls, texts) for each of the last `days` days, oldest first.
-
-    One COUNT per day and log: each is a range on the (user, -time, -id) index,
-    which stays fast at 100k rows where grouping by a computed date does not.
-    Cached a few minutes: a chart of 30 days need not be exact to the second.
-    """
-    today = timezone.localdate()
-    key = f"telephony.activity:{user.pk}:{today.isoformat()}:{days}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    series = []
-    for offset in range(days - 1, -1, -1):
-        day = today - timedelta(days=offset)
-        start, end = _start_of(day), _start_of(day + timedelta(days=1))
-        calls = CallLog.objects.filter(user=user, started_at__gte=start, started_at__lt=end).count()
-        texts = SmsLog.objects.filter(user=user, created_at__gte=start, created_at__lt=end).count()
-        series.append((day, calls, texts))
-    cache.set(key, series, ACTIVITY_CACHE_SECONDS)
-    return series
-
-
-def activity_svg(series: list[tuple[date, int, int]]) -> SafeString:
-    """A bar chart (calls and texts per day) as inline SVG: no script, no style attribute."""
-    width, height, bar_area = 600, 140, 110
-    peak = max([max(calls, texts) for _, calls, texts in series] + [1])
-    slot = width / max(len(series), 1)
-    bars = []
-    for index, (day, calls, texts) in enumerate(series):
-        x = index * slot
-        for offset, count, color, label in ((1, calls, "#1f6feb", "calls"), (slot / 2, texts, "#2da44e", "texts")):
-            bar = round(bar_area * count / peak, 1)
-            bars.append(
-                format_html(
-                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {} {}</title></rect>',
-                    round(x + offset, 1),
-                    round(bar_area - bar, 1),
-                    round(slot / 2 - 1.5, 1),
-                    bar,
-                    color,
-                    day.isoformat(),
-                    count,
-                    label,
-                )
-            )
-    first, last = (series[0][0].isoformat(), series[-1][0].isoformat()) if series else ("", "")
-    axis = format_html(
-        '<text x="0" y="{}" font-size="11" fill="#57606a">{}</text><text x="{}" y="{}" font-size="11" fill="#57606a" text-anchor="end">{}</text>',
-        height - 8,
-        first,
-        width,
-        height - 8,
-        last,
-    )
-    return mark_safe(  # noqa: S308 - every value above went through format_html
-        f'<svg class="activity-chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="Calls (blue) and texts (green) per day, last {len(series)} days" xmlns="http://www.w3.org/2000/svg">'
-        + "".join(bars)
-        + axis
-        + "</svg>"
-    )

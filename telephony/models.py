@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from numfree.card_numbers import FreeTextField
+from numfree.card_numbers import FreeTextCharField, FreeTextField
 
 # Twilio's statuses in the order a message or call moves through them; a
 # status callback only ever moves a log forward (callbacks arrive out of order).
@@ -219,3 +219,32 @@ class Voicemail(models.Model):
 
     def __str__(self) -> str:
         return f"voicemail {self.recording_sid}"
+
+
+class NamedNumber(models.Model):
+    """An address book entry: a name the user gave a phone number, shown wherever the number is."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="named_numbers")
+    number = models.CharField(max_length=16)  # E.164
+    name = FreeTextCharField(max_length=80)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "number"], name="telephony_named_number_once")]
+
+    def __str__(self) -> str:
+        return f"named number of user {self.user_id}"
+
+
+class ConversationRead(models.Model):
+    """How far the user has read the texts with one number: incoming texts after `read_until` are unread."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    peer_number = models.CharField(max_length=32)
+    read_until = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "peer_number"], name="telephony_read_once")]
+
+    def __str__(self) -> str:
+        return f"read marker of user {self.user_id}"

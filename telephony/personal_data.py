@@ -13,7 +13,16 @@ from numfree.outbox import enqueue
 from privacy.export_schema import array_of, moment, obj, string
 from privacy.registry import AppPersonalData, ExportPart, ProviderDeletion, holds, register
 from privacy.retention import delete_files_later, delete_in_batches
-from telephony.models import BlockedNumber, CallLog, Forwarding, PhoneNumber, SmsLog, Voicemail
+from telephony.models import (
+    BlockedNumber,
+    CallLog,
+    ConversationRead,
+    Forwarding,
+    NamedNumber,
+    PhoneNumber,
+    SmsLog,
+    Voicemail,
+)
 from telephony.numbers import forget_numbers
 from telephony.voicemail import delete_voicemail
 
@@ -42,6 +51,7 @@ SCHEMA = obj(
                     "kind": {"enum": ["app", "phone"]},
                     "direction": {"enum": ["in", "out"]},
                     "peer": string(),
+                    "peer_name": string(),
                     "started_at": moment(),
                     "answered_at": moment(),
                     "ended_at": moment(),
@@ -52,9 +62,22 @@ SCHEMA = obj(
             )
         ),
         "texts": array_of(
-            obj({"direction": string(), "peer": string(), "our_number": string(), "at": moment(), "status": string()})
+            obj(
+                {
+                    "direction": string(),
+                    "peer": string(),
+                    "peer_name": string(),
+                    "our_number": string(),
+                    "at": moment(),
+                    "status": string(),
+                }
+            )
         ),
-        "voicemails": array_of(obj({"from": string(), "at": moment(), "audio_file": NULLABLE_STRING})),
+        "voicemails": array_of(
+            obj({"from": string(), "from_name": string(), "at": moment(), "audio_file": NULLABLE_STRING})
+        ),
+        "address_book": array_of(obj({"number": string(), "name": string(), "named_at": moment()})),
+        "conversations_read": array_of(obj({"peer": string(), "read_until": moment()})),
     },
     title="Phone number data (texts' content is never stored, so it is not here)",
 )
@@ -66,6 +89,7 @@ def _when(value: Any) -> str | None:
 
 def export_telephony(user: User) -> ExportPart:
     forwarding = Forwarding.objects.filter(user=user).first()
+    names = dict(NamedNumber.objects.filter(user=user).values_list("number", "name"))
     files: dict[str, bytes] = {}
     voicemails = []
     for voicemail in Voicemail.objects.filter(user=user).order_by("created_at"):
@@ -74,12 +98,20 @@ def export_telephony(user: User) -> ExportPart:
             audio_name = f"voicemail/{voicemail.created_at:%Y-%m-%d_%H%M%S}_{voicemail.pk}{PurePath(voicemail.audio.name).suffix}"
             with voicemail.audio.open("rb") as audio:
                 files[audio_name] = audio.read()
-        voicemails.append({"from": voicemail.peer_number, "at": _when(voicemail.created_at), "audio_file": audio_name})
+        voicemails.append(
+            {
+                "from": voicemail.peer_number,
+                "from_name": names.get(voicemail.peer_number, ""),
+                "at": _when(voicemail.created_at),
+                "audio_file": audio_name,
+            }
+        )
     calls = [
         {
             "kind": c.kind,
             "direction": c.direction,
             "peer": c.peer,
+            "peer_name": names.get(c.peer_number, "") if c.peer_number else "",
             "started_at": _when(c.started_at),
             "answered_at": _when(c.answered_at),
             "ended_at": _when(c.ended_at),
@@ -93,6 +125,7 @@ def export_telephony(user: User) -> ExportPart:
         {
             "direction": s.direction,
             "peer": s.peer_number,
+            "peer_name": names.get(s.peer_number, ""),
             "our_number": s.our_number,
             "at": _when(s.created_at),
             "status": s.status,
@@ -102,6 +135,14 @@ def export_telephony(user: User) -> ExportPart:
     numbers = [
         {"number": n.e164, "country": n.country, "bought_at": _when(n.bought_at)}
         for n in PhoneNumber.objects.filter(user=user)
+    ]
+    address_book = [
+        {"number": n.number, "name": n.name, "named_at": _when(n.created_at)}
+        for n in NamedNumber.objects.filter(user=user).order_by("name", "number")
+    ]
+    conversations_read = [
+        {"peer": r.peer_number, "read_until": _when(r.read_until)}
+        for r in ConversationRead.objects.filter(user=user).order_by("peer_number")
     ]
     data = {
         "numbers": numbers,
@@ -119,6 +160,8 @@ def export_telephony(user: User) -> ExportPart:
         "calls": calls,
         "texts": texts,
         "voicemails": voicemails,
+        "address_book": address_book,
+        "conversations_read": conversations_read,
     }
     return ExportPart(
         category="phone",
@@ -129,6 +172,7 @@ def export_telephony(user: User) -> ExportPart:
             "Your number: " + (", ".join(n["number"] for n in numbers) or "none"),
             f"{len(calls)} calls and {len(texts)} texts in your logs (who, when; never what was said)",
             f"{len(voicemails)} voicemails",
+            f"{len(address_book)} names you gave numbers",
         ],
     )
 
@@ -152,6 +196,8 @@ def erase_telephony(user: User) -> list[ProviderDeletion]:
     texts.delete()
     CallLog.objects.filter(user=user).delete()
     BlockedNumber.objects.filter(user=user).delete()
+    NamedNumber.objects.filter(user=user).delete()
+    ConversationRead.objects.filter(user=user).delete()
     Forwarding.objects.filter(user=user).delete()
     # Other users' app-call rows keep their history: peer_user becomes NULL ("deleted user").
     return deletions
@@ -192,6 +238,8 @@ register(
             "CallLog": holds("user", "phone", user_field="user"),
             "SmsLog": holds("user", "phone", user_field="user"),
             "Voicemail": holds("user", "phone", user_field="user"),
+            "NamedNumber": holds("user", "phone", user_field="user"),
+            "ConversationRead": holds("user", "phone", user_field="user"),
         },
         export=export_telephony,
         erase=erase_telephony,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from telephony import webhooks
-from telephony.views import api, api_messages, forwarding, logs, number, simulate
+from telephony.views import api, api_messages, conversations, forwarding, logs, number, people, simulate
 
 app_name = "telephony"
 
@@ -24,7 +24,7 @@ urlpatterns = [
     path("dashboard/number/buy/", number.buy, name="number-buy"),
     path("dashboard/number/release/", number.release, name="number-release"),
     path("dashboard/calls/", logs.calls, name="calls"),
-    path("dashboard/messages/", logs.messages_log, name="messages"),
+    path("dashboard/messages/", conversations.messages_home, name="messages"),
     path("dashboard/voicemail/", logs.voicemail_list, name="voicemail-list"),
     path("dashboard/voicemail/<int:pk>/audio/", logs.voicemail_audio, name="voicemail-audio"),
     path("dashboard/voicemail/<int:pk>/heard/", logs.voicemail_heard, name="voicemail-heard"),
@@ -38,5 +38,10 @@ urlpatterns = [
     path("dashboard/forwarding/block/", forwarding.block, name="block"),
     path("dashboard/forwarding/block/<int:pk>/delete/", forwarding.unblock, name="unblock"),
     path("dashboard/messages/send/", forwarding.send, name="send-sms"),
+    path("dashboard/messages/<str:peer>/", conversations.thread, name="thread"),
+    path("dashboard/messages/<str:peer>/statuses/", conversations.thread_statuses, name="thread-statuses"),
+    path("dashboard/people/", people.address_book, name="people"),
+    path("dashboard/people/name/", people.name, name="name-number"),
+    path("dashboard/people/<int:pk>/remove/", people.remove, name="remove-name"),
     path("dashboard/simulate/", simulate.simulate, name="simulate"),
 ]

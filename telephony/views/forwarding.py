@@ -137,13 +137,23 @@ def unblock(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def send(request: HttpRequest) -> HttpResponse:
     form = SendSmsForm(request.POST)
+    # Sent from a thread or the conversation list: the answer is shown in the thread.
+    in_thread = request.POST.get("from") == "thread"
     if not form.is_valid():
+        if in_thread and form.cleaned_data.get("to"):
+            for errors in form.errors.values():
+                messages.error(request, errors[0])
+            return redirect("telephony:thread", peer=form.cleaned_data["to"])
         return _invalid(request, form)
     enforce_account(request, "send_sms_account", request.user.email)
+    to = form.cleaned_data["to"]
     try:
-        sending.send_text(request.user, form.cleaned_data["to"], form.cleaned_data["body"])
+        sending.send_text(request.user, to, form.cleaned_data["body"])
     except sending.SendError as exc:
         messages.error(request, exc.message)
-        return redirect("telephony:settings")
+        return redirect("telephony:thread", peer=to) if in_thread else redirect("telephony:settings")
+    if in_thread:
+        messages.success(request, "Sent. The text itself is not kept; its status shows below.")
+        return redirect("telephony:thread", peer=to)
     messages.success(request, "Sent. The text itself is not kept; the messages log shows its status.")
     return redirect("telephony:messages")

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from numfree.middleware import error_response
+from numfree.middleware import error_response, wants_json
 from numfree.ratelimits import enforce_user
 from telephony import log_params, logs, numbers
 from telephony.models import Voicemail
+from telephony.people import People
 from telephony.voicemail import delete_voicemail
 
 
@@ -22,7 +23,7 @@ def owned_voicemail(user: object, pk: int) -> Voicemail:
     return get_object_or_404(Voicemail, pk=pk, user=user)
 
 
-def _log_page(request: HttpRequest, kind: logs.LogKind) -> HttpResponse:
+def log_page(request: HttpRequest, kind: logs.LogKind) -> HttpResponse:
     try:
         filters = logs.Filters.from_query(kind, request.GET)
         after = log_params.read_cursor(request.GET, "after")
@@ -33,9 +34,11 @@ def _log_page(request: HttpRequest, kind: logs.LogKind) -> HttpResponse:
     if export in {"csv", "json"}:
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         if export == "csv":
-            response = StreamingHttpResponse(logs.export_csv(kind, rows), content_type="text/csv; charset=utf-8")
+            names = People.of(request.user).names
+            response = StreamingHttpResponse(logs.export_csv(kind, rows, names), content_type="text/csv; charset=utf-8")
         else:
-            response = StreamingHttpResponse(logs.export_json(kind, rows), content_type="application/json")
+            names = People.of(request.user).names
+            response = StreamingHttpResponse(logs.export_json(kind, rows, names), content_type="application/json")
         response["Content-Disposition"] = f'attachment; filename="numfree-{kind.name}-{stamp}.{export}"'
         response["Cache-Control"] = "private, no-store"
         return response
@@ -48,24 +51,18 @@ def _log_page(request: HttpRequest, kind: logs.LogKind) -> HttpResponse:
         "query": urlencode(query),
         "next_query": urlencode({**query, "after": next_cursor}) if next_cursor else "",
         "number": numbers.current_number(request.user),
-        "chart": logs.activity_svg(logs.activity(request.user)) if kind is logs.CALLS else None,
     }
     return render(request, f"telephony/{kind.name}.html", context)
 
 
 @login_required
 def calls(request: HttpRequest) -> HttpResponse:
-    return _log_page(request, logs.CALLS)
-
-
-@login_required
-def messages_log(request: HttpRequest) -> HttpResponse:
-    return _log_page(request, logs.MESSAGES)
+    return log_page(request, logs.CALLS)
 
 
 @login_required
 def voicemail_list(request: HttpRequest) -> HttpResponse:
-    return _log_page(request, logs.VOICEMAIL)
+    return log_page(request, logs.VOICEMAIL)
 
 
 @login_required
@@ -73,7 +70,11 @@ def voicemail_audio(request: HttpRequest, pk: int) -> HttpResponse:
     voicemail = owned_voicemail(request.user, pk)
     if not voicemail.audio:
         raise Http404("The audio is still on its way.")
-    response = FileResponse(voicemail.audio.open("rb"), content_type="audio/mpeg")
+    download = request.GET.get("download") == "1"
+    filename = f"voicemail-{voicemail.created_at:%Y%m%d-%H%M}-{voicemail.pk}.mp3"
+    response = FileResponse(
+        voicemail.audio.open("rb"), content_type="audio/mpeg", as_attachment=download, filename=filename
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -82,14 +83,20 @@ def voicemail_audio(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def voicemail_heard(request: HttpRequest, pk: int) -> HttpResponse:
     voicemail = owned_voicemail(request.user, pk)
-    Voicemail.objects.filter(pk=voicemail.pk).update(heard=request.POST.get("heard", "1") == "1")
+    heard = request.POST.get("heard", "1") == "1"
+    Voicemail.objects.filter(pk=voicemail.pk).update(heard=heard)
+    if wants_json(request):  # voicemail.js, on the audio's first play
+        return JsonResponse({"id": voicemail.pk, "heard": heard})
     return redirect("telephony:voicemail-list")
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def voicemail_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks first (and says what follows); POST deletes."""
     voicemail = owned_voicemail(request.user, pk)
+    if request.method == "GET":
+        return render(request, "telephony/voicemail_delete.html", {"voicemail": voicemail})
     enforce_user(request, "voicemail_delete_account", request.user.pk)  # queues its deletion at Twilio
     delete_voicemail(voicemail)
     messages.success(request, "Voicemail deleted.")

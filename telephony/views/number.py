@@ -6,11 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from billing.entitlements import can_hold_number
 from numfree.ratelimits import enforce_account
 from telephony import numbers
 from telephony.forms import BuyNumberForm, NumberSearchForm
+from telephony.people import format_number
 
 
 @login_required
@@ -52,13 +54,27 @@ def buy(request: HttpRequest) -> HttpResponse:
     except numbers.NumberError as exc:
         messages.error(request, exc.message)
         return redirect("telephony:number")
-    messages.success(request, f"{number.e164} is your NumFree number.")
+    messages.success(request, f"{format_number(number.e164, number.country)} is your NumFree number.")
     return redirect("telephony:number")
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def release(request: HttpRequest) -> HttpResponse:
+    """GET asks first and says what follows for calls, texts and the plan; POST releases."""
+    if request.method == "GET":
+        number = numbers.current_number(request.user)
+        if number is None:
+            return redirect("telephony:number")
+        return render(
+            request,
+            "telephony/number_release.html",
+            {"number": number, "has_plan": can_hold_number(request.user)},
+        )
     if numbers.release_number(request.user):
-        messages.success(request, "Your number was released. Calls and texts to it no longer reach you.")
+        messages.success(
+            request,
+            "Your number was released. Calls and texts to it no longer reach you. "
+            "Your plan keeps running: pick a new number here, or cancel the plan on the billing page.",
+        )
     return redirect("telephony:number")
