@@ -76,7 +76,10 @@ def _lock_people(*people: User | None) -> None:
     of every transaction (IMMEDIATE), which serializes them already.
     """
     ids = sorted(p.pk for p in people if p is not None)
-    list(User.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    # NO KEY UPDATE: conflicts with itself, not with the key-share locks that
+    # writing a contact row (its foreign keys) takes on the same accounts.
+    rows = User.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
+    list(rows.values_list("pk", flat=True))
 
 
 # --- reading ---

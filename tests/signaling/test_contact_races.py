@@ -78,6 +78,28 @@ def a_withdrawal_racing_an_accept_never_leaves_a_mutual_contact() -> None:
         assert statuses(alice) == statuses(bob) == {}
 
 
+def asking_again_while_they_accept_a_request_from_before_they_signed_up_makes_one_mutual_contact() -> None:
+    alice = make_user("alice@example.com")
+    for round_ in range(ROUNDS):
+        Contact.objects.all().delete()
+        email = f"bob{round_}@example.com"
+        asked = contacts.ask(alice, email)  # no account yet: the row is bound when Bob acts on it
+        bob = make_user(email)
+        answers = at_once(
+            lambda email=email: contacts.ask(alice, email),
+            lambda bob=bob, contact_id=asked.id: contacts.accept(bob, contact_id),
+        )
+        assert not [a for a in answers if isinstance(a, Exception)], answers
+        assert statuses(alice) == {email: "mutual"}
+        assert Contact.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_asking_again_while_they_accept_on_postgresql_neither_fails_nor_makes_two_rows() -> None:
+    asking_again_while_they_accept_a_request_from_before_they_signed_up_makes_one_mutual_contact()
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_crossing_asks_on_postgresql_make_one_mutual_contact() -> None:
@@ -100,3 +122,9 @@ def test_crossing_asks_on_sqlite_make_one_mutual_contact() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_a_withdrawal_racing_an_accept_on_sqlite_never_leaves_a_mutual_contact() -> None:
     a_withdrawal_racing_an_accept_never_leaves_a_mutual_contact()
+
+
+@pytest.mark.skipif(settings.DATABASE_IS_POSTGRES, reason="the PostgreSQL test above covers this database")
+@pytest.mark.django_db(transaction=True)
+def test_asking_again_while_they_accept_on_sqlite_neither_fails_nor_makes_two_rows() -> None:
+    asking_again_while_they_accept_a_request_from_before_they_signed_up_makes_one_mutual_contact()
