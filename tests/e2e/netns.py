@@ -97,6 +97,9 @@ class _Forwarder:
             threading.Thread(target=_pump, args=(outside, inside), daemon=True).start()
 
     def close(self) -> None:
+        # shutdown() wakes the thread blocked in accept(); close() alone would leave the port bound until then
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
 
 

@@ -290,8 +290,9 @@ def assert_audio_both_ways_end_to_end_encrypted(facts: dict[str, dict[str, Any]]
         assert mine["srtp_profile"].startswith("SRTP_"), mine["srtp_profile"]
         # The certificate at the far end of the DTLS session is the other caller's own: no one in between.
         assert mine["peer_certificate"] == theirs["fingerprint"]
-        assert mine["packets_received"] >= HEARD_PACKETS and mine["packets_sent"] >= HEARD_PACKETS
-        assert mine["rtp_bytes_sent"] > 0
+        # what each side received, the other sent: counted when the receiving side had heard enough
+        assert mine["packets_received"] >= HEARD_PACKETS
+        assert mine["packets_sent"] > 0 and mine["rtp_bytes_sent"] > 0
         heard = mine["heard"]
         assert heard["rms"] > 1000, heard  # the tones are sent at RMS 5,657
         assert heard[them] > 100 * heard[me], heard
