@@ -34,7 +34,9 @@ CLOSE_DISABLED = 4403
 CLOSE_REPLACED = 4408
 CLOSE_TOO_MANY_DEVICES = 4409
 CLOSE_RATE_LIMITED = 4429
-CLOSE_TRY_AGAIN = 1013
+# Not 1013: autobahn (daphne) lets an application send only 1000 and 3000-4999, and drops
+# any other code, leaving an open dead socket. 4503: "service unavailable, retry soon".
+CLOSE_TRY_AGAIN = 4503
 MAX_KNOWN_CALLS = 100
 
 

@@ -147,6 +147,9 @@ class LocalChannelLayer(BaseChannelLayer):
 class RedisBridgeLayer(LocalChannelLayer):
     """LocalChannelLayer plus other processes, through Redis pub/sub (nothing is queued in Redis)."""
 
+    # The longest wait between two attempts to resubscribe: how late relay can resume after Redis does.
+    RETRY_MAX_S = 1.0
+
     def __init__(self, hosts: list[Any] | None = None, prefix: str = "numfree", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         host = (hosts or ["redis://127.0.0.1:6379/0"])[0]
@@ -181,7 +184,10 @@ class RedisBridgeLayer(LocalChannelLayer):
                 await asyncio.wait_for(self._connected.wait(), 5)
 
     async def _run_pump(self) -> None:
+        """Keep the subscription; while Redis is down, retry with a backoff (0.2 s doubling
+        to RETRY_MAX_S) and log the loss once per outage, not once per attempt."""
         first = True
+        failures = 0
         while True:
             client = self._client(blocking=True)
             pubsub = client.pubsub(ignore_subscribe_messages=True)
@@ -190,24 +196,27 @@ class RedisBridgeLayer(LocalChannelLayer):
                 self._pubsub = pubsub
                 self._connected.set()
                 if not first:
-                    logger.info("signaling: reconnected to Redis")
+                    logger.info("signaling: reconnected to Redis after %d failed attempt(s)", failures)
                     for callback in self.on_reconnect:
                         asyncio.get_running_loop().create_task(callback())
                 first = False
+                failures = 0
                 async for item in pubsub.listen():
                     if item.get("type") == "message":
                         self._dispatch_remote(item["data"])
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis went away: retry; sends fail loudly meanwhile
-                logger.warning("signaling: Redis subscription lost (%s); retrying", type(exc).__name__)
+                if failures == 0:
+                    logger.warning("signaling: Redis subscription lost (%s); retrying", type(exc).__name__)
+                failures += 1
             finally:
                 self._pubsub = None
                 self._connected.clear()
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
                     await client.aclose()
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(min(self.RETRY_MAX_S, 0.2 * 2 ** min(max(failures - 1, 0), 10)))
 
     def _dispatch_remote(self, data: bytes) -> None:
         try:

@@ -4,7 +4,7 @@ export const BASE_DELAY_MS = 1_000;
 /** Below the 30 s after which Chrome stops an idle extension service worker (with its timers). */
 export const MAX_DELAY_MS = 20_000;
 
-/** After a 1012 (server restarting) the reconnect waits a random time up to this. */
+/** After a 1012 (server restarting) or 4503 (retry soon) the reconnect waits a random time up to this. */
 export const RESTART_SPREAD_MS = 5_000;
 
 /** Delay before reconnect attempt number `attempt` (0 for the first): between half and all of
@@ -29,6 +29,10 @@ export function closePolicy(code) {
       // The server is restarting (a deploy): every client hears this at once, so each waits a
       // random 0-5 s instead of all reconnecting in the same instant.
       return { action: "spread", maxDelayMs: RESTART_SPREAD_MS, message: "NumFree is restarting; reconnecting in a moment." };
+    case 4503:
+      // Service unavailable, retry soon (the server's Redis is down): a blip on the server's side,
+      // so no backoff step; a random moment in the same 0-5 s window spreads the clients out.
+      return { action: "spread", maxDelayMs: RESTART_SPREAD_MS, message: "NumFree is briefly unavailable; reconnecting in a moment." };
     case 4429:
       return { action: "backoff", minDelayMs: 10_000, message: "Too many connection attempts; retrying shortly." };
     default:

@@ -373,6 +373,21 @@ test("a restart is not a failure: the wait after 1012 does not grow, however oft
   assert.equal(t.sockets.length, 6);
 });
 
+test("service unavailable (4503, the server's Redis is down) retries within 5 s, and the wait does not grow", async () => {
+  const t = setup({ random: () => 0.5 });
+  for (let i = 0; i < 4; i++) {
+    const ws = i === 0 ? await connected(t) : t.sockets.at(-1);
+    if (i > 0) ws.open();
+    ws.serverClose(4503);
+    assert.equal(t.signaling.state, "waiting");
+    assert.equal(t.states.at(-1).retryInMs, 2500);
+    assert.match(t.states.at(-1).message, /briefly unavailable/);
+    await t.clock.advance(2500);
+    assert.equal(t.sockets.length, i + 2, "reconnected by itself");
+  }
+  assert.equal(closePolicy(4503).action, "spread");
+});
+
 test("with real randomness, a thousand clients told 1012 spread over the whole 0-5 s window", async () => {
   const delays = [];
   for (let i = 0; i < 1000; i++) {
