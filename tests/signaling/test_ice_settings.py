@@ -5,9 +5,11 @@ what /api/signaling/ice-servers/ hands out."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.test import APIClient
 
 from accounts.tokens import issue_pair
+from signaling.ice_urls import STUN_SCHEMES, TURN_SCHEMES, checked_ice_urls
 from tests.numfree.test_settings import manage
 
 SECRET = "q" * 44  # the length of `openssl rand -base64 32`
@@ -21,24 +23,44 @@ DOCUMENTED = {
 }
 
 
+MALFORMED = [
+    ("NUMFREE_TURN_URLS", "turn.numfree.com:3478"),  # no scheme: RTCPeerConnection throws SyntaxError
+    ("NUMFREE_TURN_URLS", "https://turn.numfree.com"),
+    ("NUMFREE_TURN_URLS", "stun:turn.numfree.com:3478"),  # a STUN URL given as TURN gets no credentials
+    ("NUMFREE_TURN_URLS", "turn:turn.numfree.com:3478?transport=tls"),
+    ("NUMFREE_TURN_URLS", "turn:numfree:hunter2@turn.numfree.com"),
+    ("NUMFREE_TURN_URLS", "turn:turn.numfree.com:65536"),
+    ("NUMFREE_TURN_URLS", "turn:turn.numfree.com:"),
+    ("NUMFREE_TURN_URLS", "turn:[2001:db8::1:3478"),
+    ("NUMFREE_TURN_URLS", "turn:turn_numfree.com"),
+    ("NUMFREE_STUN_URLS", "turn:turn.numfree.com:3478"),
+    ("NUMFREE_STUN_URLS", "stun:turn.numfree.com:3478?transport=udp"),
+    ("NUMFREE_STUN_URLS", "stun:"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), MALFORMED)
+def test_a_malformed_stun_or_turn_url_is_refused_naming_the_variable_and_the_url(name, value):
+    schemes = TURN_SCHEMES if name == "NUMFREE_TURN_URLS" else STUN_SCHEMES
+    with pytest.raises(ImproperlyConfigured) as refused:
+        checked_ice_urls(
+            name, ["turn:turn.numfree.com:3478" if name.endswith("TURN_URLS") else "stun:x.com", value], schemes
+        )
+    assert str(refused.value).startswith(f"{name}: {value!r} ")
+
+
 @pytest.mark.parametrize(
-    ("name", "value"),
-    [
-        ("NUMFREE_TURN_URLS", "turn.numfree.com:3478"),  # no scheme: RTCPeerConnection throws SyntaxError
-        ("NUMFREE_TURN_URLS", "https://turn.numfree.com"),
-        ("NUMFREE_TURN_URLS", "stun:turn.numfree.com:3478"),  # a STUN URL given as TURN gets no credentials
-        ("NUMFREE_TURN_URLS", "turn:turn.numfree.com:3478?transport=tls"),
-        ("NUMFREE_TURN_URLS", "turn:numfree:hunter2@turn.numfree.com"),
-        ("NUMFREE_TURN_URLS", "turn:turn.numfree.com:65536"),
-        ("NUMFREE_STUN_URLS", "turn:turn.numfree.com:3478"),
-        ("NUMFREE_STUN_URLS", "stun:"),
-    ],
+    "url", ["turn:turn.numfree.com", "turns:203.0.113.7:443?transport=tcp", "turn:[2001:db8::1]:3478?transport=udp"]
 )
-def test_a_malformed_stun_or_turn_url_stops_start_up_naming_the_variable(tmp_path, name, value):
+def test_well_formed_turn_urls_pass_unchanged(url):
+    assert checked_ice_urls("NUMFREE_TURN_URLS", [url], TURN_SCHEMES) == [url]
+
+
+@pytest.mark.parametrize(("name", "value"), [MALFORMED[0], MALFORMED[-3]])
+def test_a_malformed_url_stops_start_up(tmp_path, name, value):
     result = manage(tmp_path, "check", **{**DOCUMENTED, name: value})
     assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr
-    assert f"{name}: {value.split(',')[0]!r}" in result.stderr
+    assert f"ImproperlyConfigured: {name}: {value!r}" in result.stderr
 
 
 def test_a_turn_secret_shorter_than_32_characters_stops_start_up(tmp_path):
