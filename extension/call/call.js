@@ -1,11 +1,12 @@
 /** The call window: microphone, RTCPeerConnection, trickle ICE, mute, hang up, duration,
- * quality, ICE restart, and the short verification code with its commitment
+ * quality, ICE restarts (lib/icerecovery.js), and the short verification code with its commitment
  * (lib/verification.js). Frames from the service worker and our own steps run one at a time
  * through a promise chain. */
 
 import { SERVER_URL } from "../config.js";
 import { createApi } from "../lib/api.js";
 import { durationSeconds, endTone, formatDuration, initialState, microphoneProblem, transition } from "../lib/callstate.js";
+import { createIceRecovery } from "../lib/icerecovery.js";
 import { callKey } from "../lib/incoming.js";
 import { assessQuality, sampleFromStats } from "../lib/quality.js";
 import { serialQueue } from "../lib/serial.js";
@@ -13,8 +14,6 @@ import { createTokenStore } from "../lib/tokens.js";
 import { REVEAL_TIMEOUT_MS, createVerifier, dtlsFromStats, fingerprintsFromSdp } from "../lib/verification.js";
 
 const INVITE_TIMEOUT_MS = 65_000;
-const RECOVERY_TIMEOUT_MS = 30_000;
-const MAX_ICE_RESTARTS = 3;
 const STATS_INTERVAL_MS = 2_000;
 const CANDIDATE_BATCH_MS = 50;
 const MAX_CANDIDATES_PER_FRAME = 50;
@@ -34,8 +33,15 @@ let dtlsConnectedAt = null;
 const verifier = createVerifier({ role: state.role });
 if (state.role === "callee" && record) verifier.onInvite(record);
 let previousSample = null;
-let iceRestarts = 0;
-const timers = { invite: null, recovery: null, stats: null, ticker: null, candidates: null };
+const timers = { invite: null, stats: null, ticker: null, candidates: null };
+const recovery = createIceRecovery({
+  // The caller restarts (one side only, so the two never offer at once); the callee answers.
+  canRestart: () => state.role === "caller" && pc !== null && state.phase !== "ended",
+  restart: () => tasks.push(restartIce),
+  giveUp: () => {
+    if (pc && pc.connectionState !== "connected") hangup("ice_failed");
+  },
+});
 const localCandidates = [];
 const remoteCandidates = [];
 const tasks = serialQueue((task) => task(), (error) => console.error("call step failed", error));
@@ -53,6 +59,9 @@ globalThis.numfreeCall = {
   },
   get verification() {
     return verification;
+  },
+  get iceRecovery() {
+    return { restarts: recovery.restarts, log: recovery.log };
   },
 };
 
@@ -250,28 +259,21 @@ async function negotiate(frame) {
 }
 
 function connectionChanged(connectionState) {
+  if (state.phase === "ended") return;
+  recovery.onConnectionState(connectionState);
   if (connectionState === "connected") {
-    clearTimeout(timers.recovery);
-    timers.recovery = null;
     dispatch({ type: "ice.connected" });
     startMonitoring();
   } else if (connectionState === "failed" || connectionState === "disconnected") {
     dispatch({ type: "ice.failed" });
-    if (!timers.recovery) {
-      timers.recovery = setTimeout(() => {
-        if (pc && pc.connectionState !== "connected") hangup("ice_failed");
-      }, RECOVERY_TIMEOUT_MS);
-    }
-    // The caller restarts ICE (one side only, so the two never offer at once).
-    if (connectionState === "failed" && state.role === "caller" && iceRestarts < MAX_ICE_RESTARTS) {
-      iceRestarts += 1;
-      tasks.push(restartIce);
-    }
   }
 }
 
 async function restartIce() {
-  if (!pc || state.phase === "ended") return;
+  if (!pc || state.phase === "ended" || pc.connectionState === "connected") return;
+  // An earlier restart's offer still unanswered (its answer lost while signaling reconnected):
+  // take it back, so this offer replaces it instead of failing in have-local-offer.
+  if (pc.signalingState === "have-local-offer") await pc.setLocalDescription({ type: "rollback" });
   pc.restartIce();
   await pc.setLocalDescription(await pc.createOffer({ iceRestart: true }));
   sendFrame({ type: "call.negotiate", sdp: pc.localDescription.sdp, description_type: "offer" });
@@ -340,7 +342,8 @@ function showVerification(result) {
 }
 
 function cleanup() {
-  for (const key of ["invite", "recovery", "candidates"]) clearTimeout(timers[key]);
+  recovery.stop();
+  for (const key of ["invite", "candidates"]) clearTimeout(timers[key]);
   for (const key of ["stats", "ticker"]) clearInterval(timers[key]);
   for (const track of localStream?.getTracks() || []) track.stop();
   if (pc) pc.close();
