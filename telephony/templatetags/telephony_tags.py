@@ -59,7 +59,10 @@ def person(context: template.Context, e164: str) -> SafeString:
     name = people.name(e164 or "")
     if name:
         return format_html(
-            '<data class="person" value="{}"><strong>{}</strong> <span class="muted">{}</span></data>', e164, name, number
+            '<data class="person" value="{}"><strong>{}</strong> <span class="muted">{}</span></data>',
+            e164,
+            name,
+            number,
         )
     return format_html('<data class="person" value="{}">{}</data>', e164, number)
 
