@@ -17,7 +17,9 @@ logger = logging.getLogger(__name__)
 
 
 def landing(request: HttpRequest) -> HttpResponse:
-    return render(request, "numfree/landing.html")
+    # With a TURN relay configured, audio can pass through it (still encrypted), so the page
+    # must not promise that it always goes directly between callers.
+    return render(request, "numfree/landing.html", {"audio_may_be_relayed": bool(settings.SIGNALING_TURN_URLS)})
 
 
 @never_cache

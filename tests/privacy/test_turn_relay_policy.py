@@ -49,3 +49,13 @@ def test_check_deploy_refuses_a_third_party_turn_relay_the_page_would_call_numfr
     errors = policy_matches_configuration()
     assert [e.id for e in errors] == ["privacy.E001"]
     assert "third-party TURN relay" in errors[0].msg
+
+
+@pytest.mark.django_db
+def test_the_landing_page_promises_direct_audio_only_without_a_relay(client, settings):
+    settings.SIGNALING_TURN_URLS = []
+    assert "Audio goes directly between callers. Our servers" in as_text(client.get("/").content.decode())
+    settings.SIGNALING_TURN_URLS = OWN_RELAY
+    text = as_text(client.get("/").content.decode())
+    assert "through NumFree's relay, still end-to-end encrypted: the relay cannot hear it." in text
+    assert "Audio goes directly between callers. Our servers" not in text
