@@ -121,3 +121,10 @@ def home_for(user: User) -> Home:
         contact_requests=[c for c in contacts.list_contacts(user) if c.status == "incoming"][:HOME_LIST_LENGTH],
         steps=checklist(user, has_plan=has_plan, number=number, forwarding=forwarding, extension=extension),
     )
+
+
+def step_after_plan(user: User) -> Step:
+    """Where the checkout return page sends someone once their plan is active."""
+    if not PhoneNumber.objects.filter(user=user).exists():
+        return Step("number", "Pick your number", False, "", "Pick a number", reverse("telephony:number"))
+    return Step("home", "Home", False, "", "Go to your home page", reverse("dashboard"))

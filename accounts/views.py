@@ -259,4 +259,5 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/dashboard.html", {"home": home_for(request.user)})
+    home = home_for(request.user)
+    return render(request, "accounts/dashboard.html", {"home": home, "unheard_voicemail": home.unheard_voicemail})

@@ -11,6 +11,7 @@ urlpatterns = [
     path("pricing/", views.pricing, name="pricing"),
     path("dashboard/billing/", views.billing_page, name="billing"),
     path("dashboard/billing/checkout/", views.checkout, name="billing-checkout"),
+    path("dashboard/billing/status/", views.plan_status, name="billing-status"),
     path("dashboard/billing/portal/", views.portal, name="billing-portal"),
     path("webhooks/stripe/", views.stripe_webhook, name="stripe-webhook"),
 ]

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.home import step_after_plan
 from billing import stripe_api
 from billing.stripe_events import apply_event
 from billing.subscriptions import BillingError, account_for, open_portal, start_checkout
@@ -42,9 +43,36 @@ def billing_page(request: HttpRequest) -> HttpResponse:
         "account": account,
         "has_service": bool(account and account.has_service()),
         "returning_from_checkout": "checkout" in request.GET,
+        "next_step": step_after_plan(request.user) if "checkout" in request.GET else None,
         "stripe_fake": settings.STRIPE_FAKE,
     }
     return render(request, "billing/billing.html", context)
+
+
+@require_GET
+def plan_status(request: HttpRequest) -> HttpResponse:
+    """What the checkout return page polls (site.js, every 5 s) until the plan is active."""
+    if not request.user.is_authenticated:
+        return JsonResponse(error_body("not_authenticated", "Log in again."), status=401)
+    account = account_for(request.user)
+    if account is None or not account.has_service():
+        body: dict[str, object] = {
+            "done": False,
+            "status": account.status if account else "",
+            "message": "Stripe is still confirming your payment; this page updates by itself.",
+            "next": None,
+        }
+    else:
+        step = step_after_plan(request.user)
+        body = {
+            "done": True,
+            "status": account.status,
+            "message": f"Your {account.plan or 'NumFree'} plan is active.",
+            "next": {"label": step.action, "url": step.url},
+        }
+    response = JsonResponse(body)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -9,6 +9,8 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 
+from telephony.models import Voicemail
+
 register = template.Library()
 
 
@@ -22,11 +24,12 @@ class Section:
     badge_label: str = ""
 
 
-def _sections(user: Any) -> tuple[list[Section], list[Section]]:
-    """(the number's sections, the account's sections) for this user."""
-    from telephony.models import Voicemail
+def unheard_voicemail(user: Any) -> int:
+    return Voicemail.objects.filter(user=user, heard=False).count()
 
-    unheard = Voicemail.objects.filter(user=user, heard=False).count()
+
+def _sections(user: Any, unheard: int) -> tuple[list[Section], list[Section]]:
+    """(the number's sections, the account's sections) for this user."""
     main = [
         Section("Home", reverse("dashboard")),
         Section("Number", reverse("telephony:number"), ("/dashboard/number/",)),
@@ -39,6 +42,7 @@ def _sections(user: Any) -> tuple[list[Section], list[Section]]:
             badge=unheard,
             badge_label="unheard",
         ),
+        Section("Names", reverse("telephony:people"), ("/dashboard/people/",)),
         Section("Contacts", reverse("contacts"), ("/dashboard/contacts/",)),
         Section("Forwarding", reverse("telephony:settings"), ("/dashboard/forwarding/",)),
     ]
@@ -73,7 +77,9 @@ def main_nav(context: template.Context) -> dict[str, Any]:
     user = request.user
     if not user.is_authenticated:
         return {"signed_in": False, "path": request.path}
-    main, account = _sections(user)
+    # A page that counted unheard voicemail already (the home page) passes it on: one query less.
+    unheard = context.get("unheard_voicemail")
+    main, account = _sections(user, unheard if isinstance(unheard, int) else unheard_voicemail(user))
     return {
         "signed_in": True,
         "main": main,

@@ -12,7 +12,7 @@ function syncMenu(menu) {
 
 // <section data-poll-url="/same/origin/json/" data-poll-seconds="5">: GET the URL every few seconds;
 // the JSON's "message" replaces [data-poll-status]'s text; when "done" is true polling stops and
-// "next" ({label, url}) becomes a link in [data-poll-next].
+// "next" ({label, url}) becomes a link in [data-poll-next], and [data-poll-stale] parts are hidden.
 function poll(element) {
   const url = new URL(element.dataset.pollUrl, window.location.href);
   if (url.origin !== window.location.origin) return;
@@ -33,6 +33,9 @@ function poll(element) {
     if (answer && status && answer.message) status.textContent = answer.message;
     if (answer && answer.done) {
       element.dataset.pollState = "done";
+      document.querySelectorAll("[data-poll-stale]").forEach((stale) => {
+        stale.hidden = true;
+      });
       if (next && answer.next) {
         const link = document.createElement("a");
         link.className = "button";
