@@ -37,12 +37,14 @@ def build_dev_extension(out: Path) -> Path:
 
 
 @contextlib.contextmanager
-def live_server(env: dict[str, str], logs: Path, *, port: int = 8000) -> Iterator[None]:
-    """daphne on 127.0.0.1:<port> (8000 unless told) and one worker, on the test database."""
+def live_server(
+    env: dict[str, str], logs: Path, *, port: int = 8000, app: str = "numfree.asgi:application"
+) -> Iterator[None]:
+    """daphne on 127.0.0.1:<port> (8000 unless told) serving `app` and one worker, on the test database."""
     python = str(Path(sys.executable))
     daphne = [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "--websocket-max-message-size", "65536"]
     commands = {
-        "web": [*daphne, "numfree.asgi:application"],
+        "web": [*daphne, app],
         "worker": [python, "manage.py", "worker"],
     }
     processes = []
