@@ -62,8 +62,8 @@ class BlockForm(forms.Form):
 
 
 class SendSmsForm(forms.Form):
-    to = PhoneNumberField(max_length=32)
-    body = forms.CharField(max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 3}))
+    to = PhoneNumberField(label="To", max_length=32, widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    body = forms.CharField(label="Text", max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class NameNumberForm(forms.Form):

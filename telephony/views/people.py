@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from telephony import numbers
 from telephony.forms import NameNumberForm
 from telephony.models import NamedNumber
-from telephony.people import AddressBookError, name_number
+from telephony.people import AddressBookError, format_number, home_country, name_number
 
 
 def owned_named_number(user: object, pk: int) -> NamedNumber:
@@ -48,11 +48,12 @@ def name(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return address_book(request, form)
     try:
-        name_number(request.user, form.cleaned_data["number"], form.cleaned_data["name"])
+        entry = name_number(request.user, form.cleaned_data["number"], form.cleaned_data["name"])
     except AddressBookError as exc:
         form.add_error(None, str(exc))
         return address_book(request, form)
-    messages.success(request, f"Saved: {form.cleaned_data['number']} is now shown as {form.cleaned_data['name']}.")
+    shown = format_number(entry.number, home_country(request.user))
+    messages.success(request, f"Saved: {shown} is now shown as {entry.name}.")
     return _back(request)
 
 
