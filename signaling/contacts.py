@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
+from accounts.email_identity import email_key
 from accounts.models import User
 from signaling.models import Contact
 from signaling.notify import contacts_changed
@@ -48,8 +49,8 @@ def _view(contact: Contact, user: User) -> ContactView:
 
 # --- finding people and relations ---
 def contact_address(email: str) -> str:
-    """The form in which an address is stored and compared."""
-    return User.objects.normalize_email(email).strip().lower()
+    """The form in which an address is stored and compared: the canonical email key, as for logins."""
+    return email_key(email)
 
 
 def verified_account(address: str) -> User | None:

@@ -20,7 +20,7 @@ class ContactQuerySet(models.QuerySet["Contact"]):
         return self.filter(
             models.Q(requester=user)
             | models.Q(addressee=user)
-            | models.Q(addressee__isnull=True, addressee_email=user.email.lower())
+            | models.Q(addressee__isnull=True, addressee_email=user.email_key)
         )
 
     def mutual(self) -> ContactQuerySet:
@@ -82,7 +82,7 @@ class Contact(models.Model):
         return cls.objects.create(
             requester=requester,
             addressee=addressee,
-            addressee_email=addressee.email.lower(),
+            addressee_email=addressee.email_key,
             requester_stance=cls.ASKED,
             addressee_stance=cls.ASKED,
         )

@@ -35,7 +35,7 @@ def export_contacts(user: User) -> ExportPart:
 def erase_contacts(user: User) -> None:
     """Both sides of each relation go: the other person's list no longer shows this account."""
     Contact.objects.involving(user).delete()
-    Contact.objects.filter(addressee_email=user.email.lower()).delete()
+    Contact.objects.filter(addressee_email=user.email_key).delete()
 
 
 register(

@@ -44,3 +44,24 @@ def test_old_rows_keep_what_each_person_saw_and_an_old_block_still_waits_for_an_
     assert statuses(bob) == {"alice@example.com": "mutual", "carol@example.com": "outgoing"}
     assert contacts.ask(carol, "bob@example.com").status == "outgoing"
     assert statuses(bob)["carol@example.com"] == "incoming"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stored_addresses_become_email_keys_and_a_second_spelling_of_one_ask_goes() -> None:
+    alice = make_user("alice@example.com")
+    old = migrate(AFTER).get_model("signaling", "Contact")
+    try:
+        first = old.objects.create(
+            requester_id=alice.pk, addressee_email="dave@b\u00fccher.example", requester_stance="asked"
+        )
+        old.objects.create(
+            requester_id=alice.pk, addressee_email="dave@xn--bcher-kva.example", requester_stance="asked"
+        )
+    finally:
+        migrate([("signaling", "0003_contact_addresses_by_email_key")])
+
+    from signaling.models import Contact
+
+    assert list(Contact.objects.values_list("pk", "addressee_email")) == [(first.pk, "dave@xn--bcher-kva.example")]
+    dave = make_user("Dave@XN--BCHER-KVA.example")
+    assert statuses(dave) == {"alice@example.com": "incoming"}

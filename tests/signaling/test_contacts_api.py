@@ -248,3 +248,11 @@ def test_the_dashboard_says_you_are_contacts_only_when_they_had_asked_you(client
     back = client.post("/dashboard/contacts/", {"email": "alice@example.com"}, follow=True)
     assert b"You are now contacts." in back.content
     assert _statuses(bob) == {"alice@example.com": "mutual"}
+
+
+def test_a_request_to_an_address_finds_its_owner_in_any_spelling_of_the_domain(alice, db):
+    asked = api(alice).post("/api/contacts/", {"email": "dave@b\u00fccher.example"}, format="json").json()
+    dave = make_user("Dave@XN--BCHER-KVA.example")
+    assert api(dave).get("/api/contacts/").json() == [
+        {"id": asked["id"], "email": "alice@example.com", "status": "incoming"}
+    ]
