@@ -13,19 +13,21 @@ from django.conf import settings
 
 from numfree.outbox import job
 from privacy.erasure import provider_deletion_job
-from telephony import forwarding, numbers, voicemail
+from telephony import forwarding, numbers, twilio_fake, twilio_fake_callbacks, voicemail
 
-# Retries back off up to an hour, so this many attempts outlast the
-# undeliverable window; expiry (not the attempt count) ends the wait.
-_FORWARD_ATTEMPTS = settings.SMS_UNDELIVERABLE_HOURS * 2 + 20
-
+# A user's texts form one sequence (in the order received), so the oldest one
+# holds the rest back: it is retried at most 30 s apart, so the backlog goes out
+# within a minute of mail coming back, for as long as the undeliverable window lasts.
 job(
     "telephony.forward_sms",
-    max_attempts=_FORWARD_ATTEMPTS,
-    expires_after=timedelta(hours=settings.SMS_UNDELIVERABLE_HOURS),
+    retry_for=timedelta(hours=settings.SMS_UNDELIVERABLE_HOURS),
+    max_delay=timedelta(seconds=30),
     on_expire=forwarding.sms_not_forwarded,
 )(forwarding.forward_sms)
 job("telephony.fetch_voicemail", max_attempts=30)(voicemail.fetch_voicemail)
+# The fake Twilio's side (embedded mode and tests): the carrier takes a text, status callbacks.
+job("telephony.fake_twilio_finish", max_attempts=3)(twilio_fake.finish_message_job)
+job("telephony.fake_twilio_callback", max_attempts=12)(twilio_fake_callbacks.deliver)
 provider_deletion_job("telephony.delete_message")(forwarding.delete_message_at_twilio)
 provider_deletion_job("telephony.delete_recording")(voicemail.delete_recording_at_twilio)
 provider_deletion_job("telephony.release_number")(numbers.release_at_twilio)

@@ -1,14 +1,16 @@
 """The phone network, simulated (DEBUG only): correctly signed webhooks to our own endpoints.
 
-Each event goes through Django's full request handling (middleware, URL
-routing, the signature check, the webhook view), exactly as Twilio's request
-would; only the HTTP hop is skipped.
+The requests Twilio makes while a text or call is under way (the inbound
+text, the TwiML fetches) go through Django's full request handling
+(middleware, URL routing, the signature check, the webhook view) within the
+panel's request, exactly as Twilio's would; only the HTTP hop is skipped.
+What Twilio reports afterwards (a call's end, a sent text's statuses) comes
+from the fake Twilio's store, POSTed by the worker (twilio_fake_callbacks).
 """
 
 from __future__ import annotations
 
 import io
-import uuid
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
@@ -48,10 +50,6 @@ def deliver(path: str, params: dict[str, str]) -> tuple[int, str]:
     return response.status_code, response.content.decode()
 
 
-def _call_sid() -> str:
-    return "CA" + uuid.uuid4().hex
-
-
 def inbound_sms(to: str, sender: str, body: str) -> int:
     account = twilio_api.account_sid()
     sid, _media = twilio_fake.receive_message(account, sender, to)
@@ -74,10 +72,14 @@ def inbound_sms(to: str, sender: str, body: str) -> int:
     return status
 
 
+ANSWERED_SECONDS = 42
+
+
 def inbound_call(to: str, sender: str, *, answered: bool) -> str:
-    """A call rings; answered, or left unanswered with a short voicemail. Returns the CallSid."""
+    """A call rings; the forwarding phone picks up (`answered`) or a short voicemail is left.
+    Returns the CallSid. The call's end reaches NumFree as Twilio's status callback."""
     account = twilio_api.account_sid()
-    call_sid = _call_sid()
+    call_sid = twilio_fake.start_call(account, sender, to)
     call = {
         "AccountSid": account,
         "ApiVersion": "2010-04-01",
@@ -91,14 +93,16 @@ def inbound_call(to: str, sender: str, *, answered: bool) -> str:
         "CallerZip": "94105",
     }
     _status, twiml = deliver("/webhooks/twilio/voice/", {**call, "CallStatus": "ringing"})
+    duration = 0
     if "<Dial" in twiml:
-        outcome = (
-            {"DialCallStatus": "completed", "DialCallDuration": "42"} if answered else {"DialCallStatus": "no-answer"}
-        )
+        if answered:
+            outcome = {"DialCallStatus": "completed", "DialCallDuration": str(ANSWERED_SECONDS)}
+            duration = ANSWERED_SECONDS + 3
+        else:
+            outcome = {"DialCallStatus": "no-answer"}
         _status, twiml = deliver(
             "/webhooks/twilio/voice/?step=dialed", {**call, "CallStatus": "in-progress", **outcome}
         )
-    duration = "45"
     if "<Record" in twiml:
         seconds = 4
         recording_sid, recording_url = twilio_fake.record_voicemail(account, call_sid, seconds)
@@ -121,6 +125,6 @@ def inbound_call(to: str, sender: str, *, answered: bool) -> str:
             "/webhooks/twilio/voice/?step=recorded",
             {**call, "CallStatus": "in-progress", "RecordingSid": recording_sid},
         )
-        duration = str(seconds + 6)
-    deliver("/webhooks/twilio/voice/status/", {**call, "CallStatus": "completed", "CallDuration": duration})
+        duration = seconds + 6
+    twilio_fake.end_call(call_sid, "completed", duration)
     return call_sid

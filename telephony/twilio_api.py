@@ -19,6 +19,8 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from numfree.outbox import RetryLater
+
 logger = logging.getLogger(__name__)
 # The SDK logs every request URL and its headers at INFO; keep that out of our logs.
 _sdk_logger = logging.getLogger("twilio.http_client")
@@ -43,8 +45,8 @@ class NotFoundAtTwilio(TelephonyError):
     """The resource is not (or no longer) at Twilio."""
 
 
-class NotYetDeletable(TelephonyError):
-    """Twilio cannot delete a message still in progress; retry later."""
+class NotYetDeletable(TelephonyError, RetryLater):
+    """Twilio cannot delete a message still in progress; retry later (routine: logged at INFO)."""
 
 
 class NumberUnavailable(TelephonyError):
@@ -149,8 +151,10 @@ class _translated:
         if exc is None:
             return False
         if isinstance(exc, TwilioRestException):
-            # Twilio's message can echo parameters back; log only the codes.
-            logger.warning("twilio %s failed: status=%s code=%s", self.action, exc.status, exc.code)
+            # Twilio's message can echo parameters back; log only the codes. A message still in
+            # progress (20009) is routine: the deletion simply retries later.
+            level = logging.INFO if exc.code == DELETE_TOO_EARLY_CODE else logging.WARNING
+            logger.log(level, "twilio %s failed: status=%s code=%s", self.action, exc.status, exc.code)
             raise _error_for(exc.status, exc.code, f"Twilio could not {self.action} (error {exc.code}).") from None
         page_error = _page_error(exc)
         if page_error is not None:

@@ -5,12 +5,17 @@ in tests, answering with JSON shaped like Twilio's documented responses. Its
 state lives in the fakes' own store (numfree/fake_store.py), apart from
 NumFree's database as Twilio's is, and shared by the web and worker processes.
 Each request is one transaction there, so a rollback in NumFree never undoes
-what "Twilio" did. It never keeps a message body.
+what "Twilio" did. Like Twilio, it holds a sent text's body until NumFree
+deletes the message there (the simulation panel shows it); NumFree never does.
 
-A message moves through Twilio's statuses; `finish_message` moves it to a
-final one (the place to hang status callbacks), and until then deleting it
-answers 20009. `fail_requests` makes Twilio answer an error (503, 20009, ...)
-to matching requests until `recover()`, in every process sharing the store.
+A message moves through Twilio's statuses: a sent one is `queued`, and a
+moment later (the outbox job telephony.fake_twilio_finish) `finish_message`
+makes it final, `sent` then `delivered`, each status POSTed to the
+StatusCallback NumFree gave, signed like Twilio (telephony/twilio_fake_callbacks.py).
+Until then deleting it answers 20009. Calls put through by the simulation
+panel live here too and report their end to the number's status callback.
+`fail_requests` makes Twilio answer an error (503, 20009, ...) to matching
+requests until `recover()`, in every process sharing the store.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from email.utils import format_datetime
-from typing import Any
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.utils import timezone
@@ -28,13 +33,19 @@ from twilio.http.response import Response
 
 from numfree import fake_store
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 API = "https://api.twilio.com"
 PROVIDER = "twilio"
 _PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-f]{32})/(?P<rest>.+)$")
 # Twilio holds a message it is still receiving or sending; deleting it then
 # fails with error 20009 until it reaches a final state.
 _IN_PROGRESS = {"accepted", "queued", "sending", "receiving"}
-_FINAL_AFTER = {"accepted": "sent", "queued": "sent", "sending": "sent", "receiving": "received"}
+_FINAL_AFTER = {"accepted": "delivered", "queued": "delivered", "sending": "delivered", "receiving": "received"}
+OUTBOUND_FINAL = {"delivered", "undelivered", "failed", "canceled"}
+# How long Twilio takes to hand a queued text to the carrier, in the simulation.
+CARRIER_DELAY_SECONDS = 1.0
 # Twilio's documented magic "To" numbers for test credentials, and the error each gets.
 MAGIC_RECIPIENTS = {
     "+15005550001": (21211, "The 'To' number is not a valid phone number."),
@@ -320,9 +331,14 @@ class FakeTwilioHttpClient(TwilioHttpClient):
             "num_media": 0,
             "date_created": _rfc2822(),
             "status_callback": fields.get("StatusCallback", ""),
+            "account_sid": self.account_sid,
+            # Twilio's side holds the body until the message is deleted there; NumFree never stores it.
+            "body": body,
         }
-        _store("message", sid, data)  # without the body: the fake keeps no content
-        return _ok(self._message_json(sid, {**data, "body": body}), 201)
+        _store("message", sid, data)
+        # Twilio answers "queued" at once and carries the text on a moment later, after its own commit.
+        fake_store.on_commit(lambda: _queue_job("telephony.fake_twilio_finish", {"sid": sid}, CARRIER_DELAY_SECONDS))
+        return _ok(self._message_json(sid, data), 201)
 
     def _list_media(self, message_sid: str, *, query: dict[str, str], fields: dict[str, str]) -> Response:
         rows = fake_store.find(PROVIDER, "media", parent_sid=message_sid)
@@ -458,7 +474,8 @@ def record_voicemail(account_sid: str, call_sid: str, seconds: int) -> tuple[str
 
 def finish_message(sid: str, status: str | None = None) -> str | None:
     """Twilio is done with a message: it moves to a final status (by default the one its
-    direction reaches: sent or received) and can be deleted. Returns the new status."""
+    direction reaches: delivered or received) and can be deleted. A text we sent reports
+    `sent`, then its final status, to its StatusCallback. Returns the new status."""
     with fake_store.transaction():
         row = _get("message", sid)
         if row is None:
@@ -468,7 +485,76 @@ def finish_message(sid: str, status: str | None = None) -> str | None:
             return current
         final = status or _FINAL_AFTER[current]
         _store("message", sid, {**row.data, "status": final})
+        if row.data.get("status_callback"):
+            steps = ["sent", final] if final in {"delivered", "undelivered"} else [final]
+            fake_store.on_commit(lambda: _queue_callbacks(sid, steps))
     return final
+
+
+def finish_message_job(payload: dict[str, Any]) -> None:
+    """Outbox job telephony.fake_twilio_finish: the carrier takes the text."""
+    finish_message(payload["sid"])
+
+
+def _queue_job(kind: str, payload: dict[str, Any], delay: float = 0.0, dedupe_key: str | None = None) -> None:
+    from numfree.outbox import enqueue
+
+    enqueue(kind, payload, delay=delay, dedupe_key=dedupe_key)
+
+
+def _queue_callbacks(sid: str, statuses: Iterable[str], **extra: str) -> None:
+    """POSTed by the worker, one status after the other, as Twilio sends them after its own commit."""
+    for order, status in enumerate(statuses):
+        _queue_job(
+            "telephony.fake_twilio_callback",
+            {"sid": sid, "status": status, **extra},
+            delay=0.5 * order,
+            dedupe_key=f"fake-twilio-callback:{sid}:{status}",
+        )
+
+
+# --- calls, for the simulation panel --------------------------------------
+def start_call(account_sid: str, from_: str, to: str) -> str:
+    """A call rings one of our numbers; returns its CallSid. Twilio reports its end to the
+    status callback NumFree configured on the number."""
+    numbers = fake_store.find(PROVIDER, "number", phone_number=to)
+    sid = new_sid("CA")
+    _store(
+        "call",
+        sid,
+        {
+            "account_sid": account_sid,
+            "direction": "inbound",
+            "from": from_,
+            "to": to,
+            "status": "ringing",
+            "date_created": _rfc2822(),
+            "status_callback": numbers[0].data.get("status_callback", "") if numbers else "",
+            "duration": 0,
+        },
+    )
+    return sid
+
+
+def end_call(sid: str, status: str, duration: int) -> None:
+    """The call is over: Twilio POSTs its final status and duration to the status callback."""
+    with fake_store.transaction():
+        row = _get("call", sid)
+        if row is None or row.data["status"] in {"completed", "busy", "no-answer", "failed", "canceled"}:
+            return
+        _store("call", sid, {**row.data, "status": status, "duration": duration})
+        if row.data.get("status_callback"):
+            fake_store.on_commit(lambda: _queue_callbacks(sid, [status]))
+
+
+def sent_texts(from_: str) -> list[dict[str, Any]]:
+    """The texts sent from this number that Twilio still holds (newest first), bodies included."""
+    rows = fake_store.find(PROVIDER, "message", direction="outbound-api")
+    return [
+        {"sid": row.id, "sent_at": parsedate_to_datetime(row.data["date_created"]), **row.data}
+        for row in reversed(rows)
+        if row.data["from"] == from_
+    ]
 
 
 def resource(kind: str, sid: str) -> dict[str, Any] | None:

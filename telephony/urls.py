@@ -44,4 +44,5 @@ urlpatterns = [
     path("dashboard/people/name/", people.name, name="name-number"),
     path("dashboard/people/<int:pk>/remove/", people.remove, name="remove-name"),
     path("dashboard/simulate/", simulate.simulate, name="simulate"),
+    path("dashboard/simulate/sent/", simulate.sent_texts, name="simulate-sent"),
 ]

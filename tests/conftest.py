@@ -108,6 +108,29 @@ def _fresh_fakes(tmp_path, settings) -> Iterator[None]:  # type: ignore[no-untyp
     fake_store.close()
 
 
+@pytest.fixture(autouse=True)
+def _twilio_callbacks_through_the_app(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The fake Twilio's status callbacks (POSTed over HTTP to NUMFREE_PUBLIC_URL in embedded
+    mode) reach the app in-process here: the same signed request, without a server."""
+    from django.test import Client
+
+    from telephony import twilio_fake_callbacks
+
+    def through_the_app(url: str, body: bytes, headers: dict[str, str]) -> int:
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        response = Client().generic(
+            "POST",
+            path,
+            body,
+            content_type=headers["Content-Type"],
+            headers={"X-Twilio-Signature": headers["X-Twilio-Signature"]},
+        )
+        return response.status_code
+
+    monkeypatch.setattr(twilio_fake_callbacks, "transport", through_the_app)
+
+
 PASSWORD = "correct horse battery staple 42"
 
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from numfree.outbox.registry import PermanentFailure, job, periodic
+from numfree.outbox.registry import PermanentFailure, RetryLater, job, periodic
 
-__all__ = ["PermanentFailure", "enqueue", "job", "periodic"]
+__all__ = ["PermanentFailure", "RetryLater", "enqueue", "job", "periodic"]
 
 
 def enqueue(

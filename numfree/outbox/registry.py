@@ -25,6 +25,11 @@ class PermanentFailure(Exception):
     """Raised by a handler when retrying cannot help: the job is given up at once."""
 
 
+class RetryLater(Exception):
+    """Raised by a handler when the job cannot be done yet, as expected (a provider still
+    processing): it is retried like any failure, logged at INFO instead of WARNING."""
+
+
 @dataclass(frozen=True)
 class JobSpec:
     kind: str

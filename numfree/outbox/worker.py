@@ -29,7 +29,7 @@ from django.utils import timezone
 from numfree.logging import scrub
 from numfree.outbox import crypto, registry
 from numfree.outbox.models import Job, JobQuerySet
-from numfree.outbox.registry import JobSpec, Payload, PermanentFailure
+from numfree.outbox.registry import JobSpec, Payload, PermanentFailure, RetryLater
 from numfree.outbox.scheduling import ensure_periodic, next_period, periodic_key
 
 log = logging.getLogger("numfree.outbox")
@@ -298,7 +298,8 @@ class Worker:
         if not self._owned(job).update(run_at=run_at, last_error=error[:300], locked_until=None, locked_by=""):
             self._lease_lost(job)
         limit = max_attempts(spec)
-        log.warning(
+        log.log(
+            logging.INFO if isinstance(exc, RetryLater) else logging.WARNING,
             "job %s %s attempt %d/%s failed: %s at %s; retry in %.0f s",
             job.pk,
             job.kind,
