@@ -84,6 +84,8 @@ def receive_sms(params: Mapping[str, str]) -> None:
                         "media": [m for m in media if m],
                     },
                     dedupe_key=f"forward-sms:{sid}",
+                    # One user's texts are emailed in the order received, even after an outage.
+                    sequence=f"forward-sms:{user.pk}",
                 )
     except IntegrityError:
         return  # a redelivery: the first delivery already did everything

@@ -28,6 +28,7 @@ def enqueue(
     delay: timedelta | float | None = None,
     dedupe_key: str | None = None,
     reference: str = "",
+    sequence: str = "",
 ) -> int | None:
     """Queue a job in the caller's transaction (it commits or rolls back with it).
 
@@ -36,9 +37,12 @@ def enqueue(
     if no pending job has that key: returns the new job's id, or None.
     `reference` (clear text, ids only, at most 100 characters) says what the job
     is done for, so those jobs can be listed (`Job.objects.referring_to(...)`).
+    Jobs with the same `sequence` (clear text, ids only) run one at a time, in
+    the order queued: a pending job holds back the later ones, so such a kind
+    wants a short `max_delay` (and `retry_for` rather than `max_attempts`).
     Raises LookupError for a kind no jobs.py registers.
     """
     # Imported here: this package is loaded while apps load, before models can be.
     from numfree.outbox.scheduling import enqueue as enqueue_job
 
-    return enqueue_job(kind, payload, delay, dedupe_key, reference)
+    return enqueue_job(kind, payload, delay, dedupe_key, reference, sequence)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 
@@ -19,8 +19,12 @@ class JobQuerySet(models.QuerySet["Job"]):
         return self.filter(failed_at__isnull=True)
 
     def due(self, now: datetime) -> JobQuerySet:
-        """Jobs a worker may claim now: waiting ones whose time came, and leases that ran out."""
-        return self.pending().filter(run_at__lte=now)
+        """Jobs a worker may claim now: waiting ones whose time came, and leases that ran out,
+        except those held back by an earlier pending job of their sequence."""
+        earlier = Job.objects.filter(
+            failed_at__isnull=True, sequence=OuterRef("sequence"), id__lt=OuterRef("id")
+        ).exclude(sequence="")
+        return self.pending().filter(run_at__lte=now).exclude(Exists(earlier))
 
     def failed(self) -> JobQuerySet:
         return self.filter(failed_at__isnull=False)
@@ -48,13 +52,23 @@ class Job(models.Model):
     # What the job is done for, in clear and ids only (e.g. "dsr:12:twilio"), so
     # the jobs of one cause can be found without reading payloads; kept when given up.
     reference = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    # Jobs with the same sequence (clear text, ids only, e.g. "forward-sms:12") run one at a
+    # time in the order queued: a pending job holds back the later ones. "" for none.
+    sequence = models.CharField(max_length=100, blank=True, default="")
     expires_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
 
     objects = JobQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["run_at", "id"], name="outbox_job_due", condition=Q(failed_at__isnull=True))]
+        indexes = [
+            models.Index(fields=["run_at", "id"], name="outbox_job_due", condition=Q(failed_at__isnull=True)),
+            models.Index(
+                fields=["sequence", "id"],
+                name="outbox_job_sequence",
+                condition=Q(failed_at__isnull=True) & ~Q(sequence=""),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"

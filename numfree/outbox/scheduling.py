@@ -23,6 +23,7 @@ def enqueue(
     delay: timedelta | float | None = None,
     dedupe_key: str | None = None,
     reference: str = "",
+    sequence: str = "",
 ) -> int | None:
     """Write a job in the caller's transaction; returns its id, or None when `dedupe_key` is already queued."""
     spec = registry.get(kind)
@@ -34,6 +35,8 @@ def enqueue(
         raise ValueError("dedupe_key must be 1 to 200 characters")
     if len(reference) > 100:
         raise ValueError("reference must be at most 100 characters")
+    if len(sequence) > 100:
+        raise ValueError("sequence must be at most 100 characters")
     now = timezone.now()
     job = Job(
         kind=kind,
@@ -43,6 +46,7 @@ def enqueue(
         expires_at=now + spec.expires_after if spec.expires_after else None,
         dedupe_key=dedupe_key,
         reference=reference,
+        sequence=sequence,
     )
     if dedupe_key is None:
         job.save(force_insert=True)
