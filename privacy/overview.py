@@ -1,17 +1,16 @@
-"""The privacy center's Access section: what is held in each category, how much, what for, how long, and the latest.
+"""The privacy center's Access section: what is held in each category, how much, what for, how long, and how recent.
 
 Built from the registry's declarations, one COUNT and one short query per
 kind of row on its user index, so the page costs the same with 10 call logs
-or 100,000. The full copy of everything is the export, built by the worker.
-Recent rows show only their time and fixed-choice fields (kind, direction,
-status): never free text, so no secret a model may hold reaches the page.
+or 100,000. The page shows counts and the newest date, never the rows
+themselves: the full copy of everything is the export, built by the worker.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.conf import settings
@@ -21,8 +20,6 @@ from privacy.registry import CATEGORIES, registered
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-RECENT = 3
 
 # Models filed under another category than their app's.
 _CATEGORY_OF_MODEL = {"privacy.UserSession": "cookies"}
@@ -72,18 +69,12 @@ def _notes() -> dict[str, tuple[str, str]]:
 
 
 @dataclass
-class Recent:
-    at: datetime | None
-    details: list[str]
-
-
-@dataclass
 class Holding:
-    """One kind of row held about the user: "call logs", 50,000, the newest few."""
+    """One kind of row held about the user: "call logs", 50,000, the newest from this morning."""
 
     label: str
     count: int
-    recent: list[Recent] = field(default_factory=list)
+    newest: datetime | None = None
 
 
 @dataclass
@@ -95,7 +86,7 @@ class Section:
     holdings: list[Holding] = field(default_factory=list)
 
 
-def overview(user: User, recent: int = RECENT) -> list[Section]:
+def overview(user: User) -> list[Section]:
     notes = _notes()
     sections = {key: Section(key, title, *notes[key]) for key, title in CATEGORIES.items()}
     for entry in registered():
@@ -103,26 +94,21 @@ def overview(user: User, recent: int = RECENT) -> list[Section]:
             if not (declaration.personal and declaration.user_field) or declaration.user_field in ("id", "pk"):
                 continue  # the account row itself is shown as such
             model = apps.get_model(entry.app_label, name)
-            holding = _holding(model, declaration.user_field, user, recent)
+            holding = _holding(model, declaration.user_field, user)
             category = _CATEGORY_OF_MODEL.get(model._meta.label, entry.category)
             sections[category].holdings.append(holding)
     return [section for section in sections.values() if section.holdings or section.key != "other"]
 
 
-def _holding(model: type[models.Model], user_field: str, user: User, recent: int) -> Holding:
+def _holding(model: type[models.Model], user_field: str, user: User) -> Holding:
     rows = model._default_manager.filter(**{user_field: user.pk})
     label = _LABELS.get(model._meta.label, str(model._meta.verbose_name_plural))
     count = rows.count()
     moment = _created_at_field(model)
     if not count or moment is None:
         return Holding(label, count)
-    choices = _fixed_choice_fields(model)
-    latest = rows.order_by(f"-{moment.name}", "-pk").only(moment.name, *(f.name for f in choices))[:recent]
-    return Holding(
-        label,
-        count,
-        [Recent(getattr(row, moment.name), [_display(row, f) for f in choices]) for row in latest],
-    )
+    newest = rows.order_by(f"-{moment.name}").values_list(moment.name, flat=True).first()
+    return Holding(label, count, newest)
 
 
 def _created_at_field(model: type[models.Model]) -> models.DateTimeField | None:
@@ -133,11 +119,3 @@ def _created_at_field(model: type[models.Model]) -> models.DateTimeField | None:
         ):
             return candidate
     return None
-
-
-def _fixed_choice_fields(model: type[models.Model]) -> list[models.Field]:
-    return [f for f in model._meta.concrete_fields if f.choices and not f.is_relation]
-
-
-def _display(row: Any, choice_field: models.Field) -> str:
-    return str(getattr(row, f"get_{choice_field.name}_display")())

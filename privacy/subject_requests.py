@@ -1,4 +1,5 @@
-"""Data-subject requests: recording them, their deadlines, what is still pending at providers, and the daily digest to staff."""
+"""Data-subject requests: recording them, telling the requester (received, then done), their deadlines,
+what is still pending at providers, and the daily digest to staff."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -27,7 +29,8 @@ def email_hmac(email: str) -> str:
 
 
 def record_from_center(user: User, kind: str, details: str = "", *, status: str = "") -> DataSubjectRequest:
-    return DataSubjectRequest.objects.create(
+    """A request made in the privacy center; the requester is emailed that it was received."""
+    request = DataSubjectRequest.objects.create(
         kind=kind,
         source=DataSubjectRequest.CENTER,
         user=user,
@@ -37,12 +40,77 @@ def record_from_center(user: User, kind: str, details: str = "", *, status: str 
         details=details,
         status=status or DataSubjectRequest.RECEIVED,
     )
+    acknowledge(request)
+    return request
 
 
-def mark_fulfilled(request: DataSubjectRequest) -> None:
-    request.status = DataSubjectRequest.FULFILLED
-    request.fulfilled_at = timezone.now()
-    request.save(update_fields=["status", "fulfilled_at"])
+# What each kind of request is, in the requester's words.
+WHAT = {
+    DataSubjectRequest.ACCESS: "a copy of what NumFree holds about you",
+    DataSubjectRequest.CORRECTION: "a correction of your data",
+    DataSubjectRequest.DELETION: "the deletion of your account",
+    DataSubjectRequest.EXPORT: "an export of your data",
+    DataSubjectRequest.OBJECTION: "an objection to how your data is used",
+}
+
+
+def _center_url(fragment: str = "requests") -> str:
+    return settings.PUBLIC_URL.rstrip("/") + reverse("privacy:center") + f"#{fragment}"
+
+
+def acknowledge(request: DataSubjectRequest) -> None:
+    """Email the requester that the request is recorded, and by when it is answered (through the outbox)."""
+    from numfree.mail import queue_email
+
+    if not request.requester_email:
+        return
+    queue_email(
+        to=request.requester_email,
+        subject="We received your privacy request",
+        template="privacy/email/request_received.txt",
+        context={
+            "what": WHAT[request.kind],
+            "number": request.pk,
+            "deadline": request.deadline,
+            "kind": request.kind,
+            "center_url": _center_url(),
+        },
+    )
+
+
+def mark_fulfilled(request: DataSubjectRequest, *, notify: bool = True) -> bool:
+    """Close an open request as fulfilled, once (a conditional UPDATE), and email the requester.
+
+    A deletion's requester gets the erasure's own last email instead. Returns
+    False when the request was no longer open (nothing is sent twice).
+    """
+    now = timezone.now()
+    closed = DataSubjectRequest.objects.filter(pk=request.pk, status__in=DataSubjectRequest.OPEN_STATUSES).update(
+        status=DataSubjectRequest.FULFILLED, fulfilled_at=now
+    )
+    request.status, request.fulfilled_at = DataSubjectRequest.FULFILLED, now
+    if closed and notify and request.kind != DataSubjectRequest.DELETION:
+        _tell_fulfilled(request)
+    return bool(closed)
+
+
+def _tell_fulfilled(request: DataSubjectRequest) -> None:
+    from numfree.mail import queue_email
+
+    if not request.requester_email:
+        return
+    queue_email(
+        to=request.requester_email,
+        subject="Your privacy request is done",
+        template="privacy/email/request_fulfilled.txt",
+        context={
+            "what": WHAT[request.kind],
+            "number": request.pk,
+            "kind": request.kind,
+            "center_url": _center_url("export" if request.kind == DataSubjectRequest.EXPORT else "requests"),
+            "hours": settings.PRIVACY_EXPORT_HOURS,
+        },
+    )
 
 
 def keep_only_hmac(user_id: int, email: str) -> int:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from numfree.ratelimits import enforce_user
 from privacy import erasure, exports, notices, overview, subject_requests, usage
 from privacy.forms import DeleteAccountForm, NameForm, ObjectionForm, SupportRequestForm
-from privacy.models import ExportArchive, StaffAccess
+from privacy.models import DataSubjectRequest, ExportArchive, StaffAccess
 from privacy.policy import policy_context
 
 
@@ -40,6 +40,10 @@ def center(request: HttpRequest) -> HttpResponse:
         "support_form": SupportRequestForm(),
         "analytics_off": usage.has_objected(user),
         "archives": ExportArchive.objects.filter(user=user)[:5],
+        "requests": [
+            (request, subject_requests.WHAT[request.kind])
+            for request in DataSubjectRequest.objects.filter(user=user).order_by("-received_at", "-pk")[:20]
+        ],
     }
     return render(request, "privacy/center.html", context)
 
@@ -66,7 +70,10 @@ def support_request(request: HttpRequest) -> HttpResponse:
         return redirect("privacy:center")
     enforce_user(request, "privacy_request", request.user.pk)
     subject_requests.record_from_center(request.user, form.cleaned_data["kind"], form.cleaned_data["details"])
-    messages.success(request, "Your request is recorded. We answer within one month, usually much sooner.")
+    messages.success(
+        request,
+        "Your request is recorded and we emailed you a receipt. We answer within one month, usually much sooner.",
+    )
     return redirect("privacy:center")
 
 
