@@ -119,7 +119,7 @@ def activity_svg(chart: ActivityChart) -> SafeString:
                     f"{day:%a %-d %b}: {plural(count, noun)}",
                 )
             )
-        if index % 7 == 0 or index == len(series) - 1:
+        if (len(series) - 1 - index) % 7 == 0:  # today and every week before it
             labels.append((round(x + slot / 2, 1), HEIGHT - BOTTOM + 14, f"{day:%-d %b}"))
     return format_html(
         '<svg class="activity-chart" viewBox="0 0 {w} {h}" role="img" aria-label="{label}" '

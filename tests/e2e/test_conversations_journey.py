@@ -79,6 +79,16 @@ def _twilio_status(sid: str, status: str) -> int:
         return answer.status
 
 
+def _database_ports(env: dict[str, str]) -> tuple[int, ...]:
+    """PostgreSQL and Redis on this machine's loopback, reached from inside the namespace."""
+    ports = []
+    for name, default in (("DATABASE_URL", 5432), ("REDIS_URL", 6379)):
+        parts = urllib.parse.urlsplit(env.get(name, ""))
+        if parts.scheme in {"postgres", "postgresql", "redis"} and parts.hostname in {"127.0.0.1", "localhost"}:
+            ports.append(parts.port or default)
+    return tuple(ports)
+
+
 def _off_the_loop(query: Any) -> Any:
     """The ORM from a plain thread: Playwright's sync API runs an event loop in this one."""
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -180,6 +190,11 @@ def test_texts_names_voicemail_and_time_zone_in_a_browser(subprocess_env, tmp_pa
             page.wait_for_url(f"{SERVER}/dashboard/voicemail/")
             seen["after_delete"] = page.inner_text("body")
 
+            # The activity chart on the calls page counts that call and the four texts.
+            page.goto(f"{SERVER}/dashboard/calls/")
+            seen["chart"] = page.inner_text("figure.activity figcaption")
+            seen["chart_shots"] = _screenshots(page, "calls-chart")
+
             # Choose another zone: every time is labelled in it.
             page.goto(f"{SERVER}/account/")
             page.select_option("select[name=time_zone]", "Asia/Tokyo")
@@ -194,7 +209,7 @@ def test_texts_names_voicemail_and_time_zone_in_a_browser(subprocess_env, tmp_pa
         return seen
 
     try:
-        seen = run_in_loopback_namespace(scenario)
+        seen = run_in_loopback_namespace(scenario, forward_ports=_database_ports(env))
     except NamespaceUnavailable as exc:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true and no loopback-only network namespace: {exc}")
@@ -215,7 +230,14 @@ def test_texts_names_voicemail_and_time_zone_in_a_browser(subprocess_env, tmp_pa
     assert "No new voicemail" in seen["after_play"]
     assert "cannot be brought back" in seen["question"]
     assert "Voicemail deleted." in seen["after_delete"]
+    assert "1 call and 4 texts in the last 30 days" in seen["chart"]
     assert "JST" in seen["thread_tokyo"] and "CET" not in seen["thread_tokyo"]
     assert seen["errors"] == []
-    for path in [*seen["list_shots"], *seen["thread_shots"], *seen["voicemail_shots"], *seen["account_shots"]]:
+    for path in [
+        *seen["list_shots"],
+        *seen["thread_shots"],
+        *seen["voicemail_shots"],
+        *seen["account_shots"],
+        *seen["chart_shots"],
+    ]:
         assert path.stat().st_size > 0
