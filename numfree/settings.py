@@ -9,6 +9,7 @@ simulation. docs/configuration.md lists every variable.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
@@ -272,6 +273,8 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", True)
+    # A health probe may reach a web process directly over plain HTTP (deploy/nginx.conf, docs/deploy.md).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Trust X-Forwarded-Proto only when told to: a proxy that does not overwrite
 # the header would let any client claim HTTPS.
 if env.is_set("NUMFREE_PROXY_SSL_HEADER"):
@@ -303,7 +306,8 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Static files --------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = None if DEBUG else BASE_DIR / "staticfiles"  # DEBUG serves from the apps' static/ folders
+# DEBUG serves from the apps' static/ folders; production from `collectstatic`'s output.
+STATIC_ROOT = None if DEBUG else Path(env.str("NUMFREE_STATIC_ROOT", str(BASE_DIR / "staticfiles"))).resolve()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": PRIVATE_FILES_DIR}},
     "staticfiles": {
@@ -402,6 +406,21 @@ RATE_LIMITS = {
     "email_change_ip": _rate("NUMFREE_RATE_EMAIL_CHANGE_IP", "10/h"),
 }
 
+# --- The local fakes of Twilio and Stripe --------------------------------
+# Tests and the embedded mode use them; production (DEBUG=0) only with
+# NUMFREE_FAKE_PROVIDERS=1 set explicitly (the HTTPS proxy test runs the
+# production topology on one machine), and says so at every start: with it no
+# text, call or payment reaches Twilio or Stripe. NUMFREE_TESTING alone never
+# makes a production process talk to the fakes.
+FAKE_PROVIDERS = env.bool("NUMFREE_FAKE_PROVIDERS", False)
+USE_FAKE_PROVIDERS = FAKE_PROVIDERS or (DEBUG and TESTING)
+if FAKE_PROVIDERS and not DEBUG:
+    # Logging is not configured yet: Python's last-resort handler writes this to stderr.
+    logging.getLogger("numfree.settings").warning(
+        "NUMFREE_FAKE_PROVIDERS=1 in production mode: Twilio and Stripe are the LOCAL FAKES; "
+        "no text, call or payment reaches them. Never set it in a real deployment."
+    )
+
 # --- Numbers (Twilio) ----------------------------------------------------
 # With no credentials in DEBUG (and always in tests) the same telephony code
 # runs against telephony/twilio_fake.py, a local fake of Twilio's REST API
@@ -410,7 +429,7 @@ TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN")
 if not DEBUG and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
     raise ImproperlyConfigured("Production mode (DEBUG=0) needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
-TWILIO_FAKE = TESTING or not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)
+TWILIO_FAKE = USE_FAKE_PROVIDERS or not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)
 TWILIO_TIMEOUT_SECONDS = env.float("NUMFREE_TWILIO_TIMEOUT_SECONDS", 10.0, minimum=1)
 # Countries a number can be bought in (ISO codes Twilio's search accepts).
 NUMBER_COUNTRIES = env.list("NUMFREE_NUMBER_COUNTRIES", ["US", "CA"])
@@ -440,7 +459,7 @@ if _stripe_missing and (not DEBUG or env.is_set("STRIPE_SECRET_KEY")):
         + " needs these environment variables: "
         + ", ".join(_stripe_missing)
     )
-STRIPE_FAKE = TESTING or bool(_stripe_missing)
+STRIPE_FAKE = USE_FAKE_PROVIDERS or bool(_stripe_missing)
 if STRIPE_FAKE:
     STRIPE_SECRET_KEY = "sk_test_fake"
     # Derived from SECRET_KEY so the web and worker processes share it.
