@@ -1,10 +1,11 @@
-"""Admin: data-subject requests with their deadlines, policy versions, the staff access log, visits per day."""
+"""Admin: data-subject requests with their deadlines (fulfilled and the requester emailed in one action),
+policy versions, the staff access log, visits per day."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -61,8 +62,21 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         ("Deletion at providers", {"fields": ("at_providers", "flagged_at", "flag_reason")}),
     ]
 
+    actions = ["fulfil_and_email"]
+
     class Media:
         css = {"all": ["privacy/admin.css"]}
+
+    @admin.action(description="Mark fulfilled and email the requester")
+    def fulfil_and_email(self, request: HttpRequest, queryset: Any) -> None:
+        """One action per request: closed once (a conditional UPDATE), the requester emailed that it is done."""
+        closed = [dsr for dsr in queryset.open() if subject_requests.mark_fulfilled(dsr)]
+        skipped = queryset.count() - len(closed)
+        emailed = sum(1 for dsr in closed if dsr.requester_email and dsr.kind != DataSubjectRequest.DELETION)
+        message = f"{len(closed)} request(s) marked fulfilled; {emailed} requester(s) emailed."
+        if skipped:
+            message += f" {skipped} were not open and were left as they were."
+        self.message_user(request, message, messages.SUCCESS if closed else messages.WARNING)
 
     @admin.display(description="requester")
     def requester(self, obj: DataSubjectRequest) -> str:
@@ -116,6 +130,8 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         if obj.status == DataSubjectRequest.FULFILLED and not obj.fulfilled_at:
             obj.fulfilled_at = timezone.now()
         super().save_model(request, obj, form, change)
+        if not change:
+            subject_requests.acknowledge(obj)  # a request support typed in (by email, by post) gets its receipt
 
 
 @admin.register(PolicyVersion)
@@ -157,8 +173,21 @@ class StaffAccessAdmin(admin.ModelAdmin):
 class PageViewAdmin(admin.ModelAdmin):
     """Staff see aggregates only: visits per day, never individual rows."""
 
+    actions = ["fulfil_and_email"]
+
     class Media:
         css = {"all": ["privacy/admin.css"]}
+
+    @admin.action(description="Mark fulfilled and email the requester")
+    def fulfil_and_email(self, request: HttpRequest, queryset: Any) -> None:
+        """One action per request: closed once (a conditional UPDATE), the requester emailed that it is done."""
+        closed = [dsr for dsr in queryset.open() if subject_requests.mark_fulfilled(dsr)]
+        skipped = queryset.count() - len(closed)
+        emailed = sum(1 for dsr in closed if dsr.requester_email and dsr.kind != DataSubjectRequest.DELETION)
+        message = f"{len(closed)} request(s) marked fulfilled; {emailed} requester(s) emailed."
+        if skipped:
+            message += f" {skipped} were not open and were left as they were."
+        self.message_user(request, message, messages.SUCCESS if closed else messages.WARNING)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_staff and obj is None

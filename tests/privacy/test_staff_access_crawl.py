@@ -49,6 +49,18 @@ def _authenticator(alice: Any) -> models.Model:
     return Authenticator.objects.get(user=alice)
 
 
+def _telephony(name: str) -> Any:
+    from django.apps import apps
+
+    return apps.get_model("telephony", name)
+
+
+def _billing_account(alice: Any) -> models.Model:
+    from billing.models import BillingAccount
+
+    return BillingAccount.objects.create(user=alice, plan="monthly", status="active", stripe_customer_id="cus_crawl")
+
+
 # model label -> makes one row of Alice's personal data
 SEEDS: dict[str, Callable[[Any], models.Model]] = {
     "accounts.User": lambda alice: alice,
@@ -64,6 +76,21 @@ SEEDS: dict[str, Callable[[Any], models.Model]] = {
     "token_blacklist.OutstandingToken": _outstanding_token,
     "token_blacklist.BlacklistedToken": _blacklisted_token,
     "twofactor.Authenticator": _authenticator,
+    "telephony.PhoneNumber": lambda alice: _telephony("PhoneNumber").objects.create(
+        user=alice, e164="+14155550142", twilio_sid="PN" + "a" * 32, country="US"
+    ),
+    "telephony.CallLog": lambda alice: _telephony("CallLog").objects.create(
+        user=alice, kind="phone", direction="in", external_id="CA" + "b" * 32, peer_number="+14155550143"
+    ),
+    "telephony.SmsLog": lambda alice: _telephony("SmsLog").objects.create(
+        user=alice,
+        direction="in",
+        message_sid="SM" + "c" * 32,
+        peer_number="+14155550144",
+        our_number="+14155550142",
+        status="received",
+    ),
+    "billing.BillingAccount": lambda alice: _billing_account(alice),
 }
 
 
