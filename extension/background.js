@@ -11,7 +11,7 @@ import { createCallPorts } from "./lib/callports.js";
 import { deviceId, randomId } from "./lib/device.js";
 import { ApiProblem } from "./lib/http.js";
 import { callKey, createIncomingCalls } from "./lib/incoming.js";
-import { createFrameRouter, createMessageRouter } from "./lib/routing.js";
+import { createFrameRouter, createMessageRouter, PRESENCE_KEY } from "./lib/routing.js";
 import { serialQueue } from "./lib/serial.js";
 import { createSignaling } from "./lib/signaling.js";
 import { createTokenStore } from "./lib/tokens.js";
@@ -19,6 +19,7 @@ import { createTokenStore } from "./lib/tokens.js";
 const local = chrome.storage.local;
 const session = chrome.storage.session;
 const CONNECTION_KEY = "connection";
+const RINGING_WINDOW_KEY = "ringing_window";
 
 const tokens = createTokenStore({ storage: local, serverUrl: SERVER_URL, onSignedOut: () => afterSignOut() });
 
@@ -42,6 +43,7 @@ const incoming = createIncomingCalls({
   session,
   notifications: chrome.notifications,
   openCallWindow,
+  showRinging: () => showRingingWindow(),
   sendFrame: (frame) => signaling.send(frame),
   iconUrl: chrome.runtime.getURL("icons/icon-128.png"),
 });
@@ -50,7 +52,8 @@ const routeFrame = createFrameRouter({ session, incoming, callPorts });
 const frames = serialQueue(routeFrame);
 
 async function connectionChanged(status) {
-  await session.set({ [CONNECTION_KEY]: status });
+  // Presence is known only while connected: a stale "Online" would invite calls that cannot ring.
+  await session.set(status.state === "open" ? { [CONNECTION_KEY]: status } : { [CONNECTION_KEY]: status, [PRESENCE_KEY]: {} });
   if (status.state === "open") callPorts.flush();
   callPorts.broadcast({ type: "signaling", state: status.state });
 }
@@ -67,6 +70,25 @@ async function openCallWindow(callId) {
   const created = await chrome.windows.create({ url, type: "popup", width: 380, height: 560, focused: true });
   const record = (await session.get(callKey(callId)))[callKey(callId)] || {};
   await session.set({ [callKey(callId)]: { ...record, window_id: created.id } });
+}
+
+/** Brings a window to the front; false when it no longer exists. */
+async function focusWindow(windowId) {
+  try {
+    await chrome.windows.update(windowId, { focused: true, drawAttention: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The incoming-call window (it rings and lists every ringing call): focused if open, else opened. */
+async function showRingingWindow() {
+  const known = (await session.get(RINGING_WINDOW_KEY))[RINGING_WINDOW_KEY];
+  if (known !== undefined && (await focusWindow(known))) return;
+  const url = chrome.runtime.getURL("incoming/incoming.html");
+  const created = await chrome.windows.create({ url, type: "popup", width: 360, height: 260, focused: true });
+  await session.set({ [RINGING_WINDOW_KEY]: created.id });
 }
 
 async function markEnded(callId) {
@@ -142,12 +164,18 @@ chrome.notifications.onButtonClicked.addListener((id, index) => {
   incoming.onNotificationButton(id, index).catch(() => chrome.notifications.clear(id));
 });
 
-chrome.notifications.onClicked.addListener(() => {
-  // Opening the popup shows the same Accept/Decline buttons (Chrome 127+ allows this here).
-  chrome.action.openPopup?.().catch(() => {});
-});
+/** A click on the notification itself: the call window once answered, else the ringing window.
+ * (chrome.action.openPopup would need Chrome 127, the manifest says 116; a window works everywhere.) */
+function notificationClicked(id) {
+  return incoming.onNotificationClicked(id, { focusCallWindow: focusWindow }).catch(() => {});
+}
+chrome.notifications.onClicked.addListener(notificationClicked);
+// Browser tests cannot click a system notification; they call this instead.
+globalThis.numfreeNotificationClicked = notificationClicked;
 
-chrome.windows.onRemoved.addListener((windowId) => {
+chrome.windows.onRemoved.addListener(async (windowId) => {
+  const known = (await session.get(RINGING_WINDOW_KEY))[RINGING_WINDOW_KEY];
+  if (known === windowId) await session.remove(RINGING_WINDOW_KEY);
   windowClosed(windowId);
 });
 

@@ -1,5 +1,6 @@
-/** Incoming calls while they ring: one notification per call, and one accept/decline code
- * path shared by the popup's buttons and the notification's buttons. */
+/** Incoming calls while they ring: one notification per call, the incoming-call window that rings
+ * audibly, and one accept/decline code path shared by that window, the popup and the
+ * notification's buttons. */
 
 import { ApiProblem } from "./http.js";
 
@@ -22,6 +23,7 @@ export function createIncomingCalls({
   session,
   notifications,
   openCallWindow,
+  showRinging = async () => {},
   sendFrame,
   iconUrl = "icons/icon-128.png",
   now = () => Date.now(),
@@ -57,6 +59,7 @@ export function createIncomingCalls({
       priority: 2,
     });
     timers.setTimeout(() => stopRinging(frame.call_id, { forget: true }), lifetime);
+    await showRinging(frame.call_id);
   }
 
   /** The call stops ringing here: answered elsewhere, rejected, cancelled, timed out, or handled. */
@@ -93,6 +96,16 @@ export function createIncomingCalls({
     return { call_id: callId };
   }
 
+  /** The notification itself was clicked: bring up the call's UI (its call window once answered,
+   * the ringing window while it rings). */
+  async function onNotificationClicked(id, { focusCallWindow }) {
+    const callId = callIdFromNotification(id);
+    if (!callId) return;
+    const record = (await session.get(callKey(callId)))[callKey(callId)];
+    if (record?.window_id !== undefined && (await focusCallWindow(record.window_id))) return;
+    if ((await ringing())[callId]) await showRinging(callId);
+  }
+
   async function onNotificationButton(id, buttonIndex) {
     const callId = callIdFromNotification(id);
     if (!callId) return null;
@@ -106,5 +119,5 @@ export function createIncomingCalls({
     }
   }
 
-  return { onInvite, stopRinging, accept, decline, onNotificationButton, pruneExpired, ringing };
+  return { onInvite, stopRinging, accept, decline, onNotificationButton, onNotificationClicked, pruneExpired, ringing };
 }

@@ -226,3 +226,48 @@ test("popup messages of unknown type, and failures, answer with {code, message}"
     error: { code: "rate_limited", message: "Too many attempts. Try again in 7 s." },
   });
 });
+
+test("an incoming call brings up the ringing window once, and clicking its notification brings it up again", async () => {
+  const session = storageArea();
+  const shown = [];
+  const incoming = createIncomingCalls({
+    session,
+    notifications: fakeNotifications(),
+    openCallWindow: async () => {},
+    showRinging: async (callId) => shown.push(callId),
+    sendFrame: () => true,
+    timers: fakeClock(),
+  });
+  const invite = { type: "call.invite", call_id: "call-0001-abcd", from: "alice@example.com", sdp: "v=0", lifetime_ms: 60000 };
+  await incoming.onInvite(invite);
+  await incoming.onInvite(invite); // the same invite again: no second window
+  assert.deepEqual(shown, ["call-0001-abcd"]);
+  const focused = [];
+  const focusCallWindow = async (id) => focused.push(id) && false;
+  await incoming.onNotificationClicked("incoming:call-0001-abcd", { focusCallWindow });
+  assert.deepEqual(shown, ["call-0001-abcd", "call-0001-abcd"], "ringing: the ringing window comes up");
+  await incoming.onNotificationClicked("something-else", { focusCallWindow });
+  assert.equal(shown.length, 2);
+});
+
+test("clicking the notification of an answered call focuses its call window", async () => {
+  const session = storageArea();
+  const shown = [];
+  const incoming = createIncomingCalls({
+    session,
+    notifications: fakeNotifications(),
+    openCallWindow: async (callId) => {
+      const record = (await session.get(callKey(callId)))[callKey(callId)];
+      await session.set({ [callKey(callId)]: { ...record, window_id: 42 } });
+    },
+    showRinging: async (callId) => shown.push(callId),
+    sendFrame: () => true,
+    timers: fakeClock(),
+  });
+  await incoming.onInvite({ type: "call.invite", call_id: "call-0002-abcd", from: "alice@example.com", sdp: "v=0" });
+  await incoming.accept("call-0002-abcd");
+  const focused = [];
+  await incoming.onNotificationClicked("incoming:call-0002-abcd", { focusCallWindow: async (id) => focused.push(id) > 0 });
+  assert.deepEqual(focused, [42]);
+  assert.deepEqual(shown, ["call-0002-abcd"], "no ringing window for a call already answered");
+});
