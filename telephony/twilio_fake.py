@@ -213,7 +213,7 @@ class FakeTwilioHttpClient(TwilioHttpClient):
                         "iso_country": country,
                         "address_requirements": "none",
                         "beta": False,
-                        "capabilities": {"voice": True, "SMS": True, "MMS": True},
+                        "capabilities": {"voice": True, "sms": True, "mms": True, "fax": False},
                     }
                 )
                 if len(found) == size:
@@ -256,7 +256,7 @@ class FakeTwilioHttpClient(TwilioHttpClient):
             "origin": "twilio",
             "phone_number": number,
             "sid": sid,
-            "sms_application_sid": "",
+            "sms_application_sid": None,
             "sms_fallback_method": fields.get("SmsFallbackMethod", "POST"),
             "sms_fallback_url": fields.get("SmsFallbackUrl", ""),
             "sms_method": fields.get("SmsMethod", "POST"),

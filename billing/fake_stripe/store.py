@@ -2,13 +2,21 @@
 database as Stripe's are, and shared by the web and worker processes.
 
 Builders return Stripe-shaped JSON (API reference: Customer, Checkout Session,
-Billing Portal Session, Subscription, Invoice, Event).
+Billing Portal Session, Subscription, Invoice, Event). Every saved object gets
+the keys of Stripe's example object of its type that the builder left out,
+with neutral values (stripe_shapes.json, made from Stripe's openapi fixtures,
+MIT: LICENSE.stripe-openapi), so it has the same keys and JSON types as
+Stripe's; tests/providers checks it.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import secrets
 import time
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import stripe
@@ -32,8 +40,28 @@ def get(object_id: str) -> dict[str, Any] | None:
     return found.data if found else None
 
 
+@cache
+def _shapes() -> dict[str, dict[str, Any]]:
+    return json.loads((Path(__file__).parent / "stripe_shapes.json").read_text())
+
+
+def complete(data: dict[str, Any]) -> dict[str, Any]:
+    """Add, in place, the keys Stripe's object of this type has and the builder left out (nested objects too)."""
+    kind = data.get("object")
+    for key, value in copy.deepcopy(_shapes().get(kind, {}) if isinstance(kind, str) else {}).items():
+        data.setdefault(key, value)
+    for value in data.values():
+        if isinstance(value, dict):
+            complete(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    complete(item)
+    return data
+
+
 def save(data: dict[str, Any]) -> dict[str, Any]:
-    return fake_store.put(PROVIDER, data["object"], data["id"], data)
+    return fake_store.put(PROVIDER, data["object"], data["id"], complete(data))
 
 
 def delete(object_id: str) -> None:
