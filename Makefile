@@ -27,7 +27,11 @@ run: $(VENV)/.run-installed
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port $(PORT)
 
-test: $(VENV)/.test-installed
+# axe-core for the browser tests (tests/e2e/test_pages_*.py), exactly as package-lock.json pins it.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+
+test: $(VENV)/.test-installed node_modules/.package-lock.json
 	$(BIN)/python -m pytest
 	@if [ -d extension/tests ]; then node --test extension/tests/; fi
 
