@@ -119,6 +119,9 @@ def production_env(
         "NUMFREE_FAKES_DB": str(fakes_db),
         "SSL_CERT_FILE": str(ca),
         "NUMFREE_RATE_LOGIN_IP": LOGIN_RATE,
+        # The worker's emails go nowhere (EMAIL_HOST above is still required by production mode).
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "NUMFREE_WORKER_POLL_SECONDS": "0.2",
     }
 
 
@@ -194,6 +197,7 @@ class Site:
     http_port: int
     web_ports: list[int]
     proxy: Process | None = None
+    worker: Process | None = None
     web: list[Process] = field(default_factory=list)
 
     @property
@@ -226,6 +230,9 @@ class Site:
             self.web.append(process)
         return process
 
+    def start_worker(self) -> None:
+        self.worker = start(["deploy/procfile-run", "worker"], self.env, self.directory / "worker.log")
+
     def start_proxy(self) -> None:
         env = {
             **self.env,
@@ -255,5 +262,7 @@ class Site:
     def stop(self) -> None:
         if self.proxy is not None:
             self.proxy.terminate()
+        if self.worker is not None:
+            self.worker.terminate()
         for process in self.web:
             process.terminate()

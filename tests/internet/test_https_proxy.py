@@ -39,6 +39,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 ALICE = "127.0.0.2"
 BOB = "127.0.0.3"
+CAROL = "127.0.0.4"  # never rate limited here
 WEBHOOK_STREAM_MAX = 3000  # requests at most, whatever happens
 WEBHOOK_STREAM_SECONDS = 60  # and never longer than this
 
@@ -74,6 +75,7 @@ def site(
         site.start_web(0)
         site.start_web(1)
         site.start_proxy()
+        site.start_worker()
         yield site
     finally:
         site.stop()
@@ -97,11 +99,17 @@ def _csrf_form(session: requests.Session, url: str) -> str:
 
 
 def _post_form(
-    session: requests.Session, site: Site, path: str, data: dict[str, str], headers: dict[str, str] | None = None
+    session: requests.Session,
+    site: Site,
+    path: str,
+    data: dict[str, str],
+    headers: dict[str, str] | None = None,
+    action: str | None = None,
 ) -> requests.Response:
+    """Submit the form of the page at `path` (to `action`, by default the page itself), as a browser would."""
     token = _csrf_form(session, site.url(path))
     return session.post(
-        site.url(path),
+        site.url(action or path),
         data={"csrfmiddlewaretoken": token, **data},
         headers={"Referer": site.url(path), **(headers or {})},
         allow_redirects=False,
@@ -199,6 +207,35 @@ def test_a_signed_stripe_event_is_applied_once_and_a_tampered_one_refused(site: 
     assert (first.status_code, first.json()) == (200, {"received": True, "duplicate": False})
     assert (again.status_code, again.json()) == (200, {"received": True, "duplicate": True})
     assert StripeEvent.objects.filter(id="evt_proxy_test_1").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_checkout_is_confirmed_by_stripe_events_the_worker_delivers_over_https_to_the_public_url(
+    site: Site,
+) -> None:
+    from billing.models import BillingAccount
+
+    user = make_user("ivy@example.com")
+    browser = site.client(CAROL)
+    assert _login(browser, site, "ivy@example.com", PASSWORD).status_code == 302
+    checkout = _post_form(
+        browser, site, "/dashboard/billing/", {"plan": "monthly"}, action="/dashboard/billing/checkout/"
+    )
+    assert checkout.status_code == 302, checkout.text[:500]
+    hosted_page = checkout.headers["Location"]
+    assert hosted_page.startswith(site.url("/_fake/stripe/checkout/"))
+    paid = _post_form(browser, site, hosted_page.removeprefix(site.origin), {})
+    assert paid.status_code == 302
+    assert paid.headers["Location"].startswith(site.url("/dashboard/billing/?checkout="))
+
+    # The fake's events reach /webhooks/stripe/ the way Stripe's would: from the worker, over https
+    # through the proxy, trusting the certificate only through SSL_CERT_FILE.
+    expected = {"customer.subscription.created", "invoice.paid", "checkout.session.completed"}
+    deadline = time.monotonic() + 30
+    while set(StripeEvent.objects.values_list("type", flat=True)) != expected:
+        assert time.monotonic() < deadline, site.worker.log_text()[-3000:] if site.worker else ""
+        time.sleep(0.2)
+    assert BillingAccount.objects.get(user=user).status == "active"
 
 
 @pytest.mark.django_db(transaction=True)
