@@ -158,11 +158,10 @@ def _home_shots(page: Any, name: str) -> dict[str, str]:
 
 def test_every_page_fits_a_390_px_phone_and_axe_finds_nothing_serious(subprocess_env, tmp_path):
     axe = _axe_source()
-    newcomer = make_user("new@example.com", verified=False, name="Nora")
+    make_user("new@example.com", verified=False, name="Nora")
     alice = make_user("alice@example.com", name="Alice")
     set_up(alice, calls=8, texts=8, voicemails=3, heard=1)
     add_contacts(alice, make_user)
-    del newcomer
     seeds = [*PUBLIC, *url_conf_pages()]
 
     def scenario() -> dict[str, Any]:
@@ -185,7 +184,6 @@ def test_every_page_fits_a_390_px_phone_and_axe_finds_nothing_serious(subprocess
         return seen
 
     seen = _in_namespace(scenario, subprocess_env)
-    Path("/tmp/i1-crawl.json").write_text(__import__("json").dumps(seen, indent=1, default=str))
     print(
         f"\ncrawled and checked in {seen['seconds']} s:",
         {who: len(seen[who]) for who in ("anonymous", "new@example.com", "alice@example.com")},
