@@ -170,7 +170,7 @@ function contactRow(contact) {
           confirmingRemoval = null;
           renderContacts();
         },
-        `Keep ${contact.email}`,
+        `Cancel: keep ${contact.email}`,
       ),
     );
     return row;
