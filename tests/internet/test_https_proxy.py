@@ -6,8 +6,10 @@ web processes (issue #13, item 3). PostgreSQL and Redis: runs in .ci/run's secon
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +34,7 @@ from tests.internet.https_site import (
     free_port,
     make_certificates,
     production_env,
+    wait_until_healthy,
 )
 from tests.telephony.conftest import give_plan, inbound_sms_params
 
@@ -307,6 +310,31 @@ def _number_with_plan(email: str) -> str:
     bought = twilio_api.buy_number(twilio_api.search_numbers("US", "415")[0].e164)
     PhoneNumber.objects.create(user=user, e164=bought.e164, twilio_sid=bought.sid, country="US")
     return bought.e164
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_a_stuck_web_process_does_not_answer_is_applied_once_by_the_other(site: Site) -> None:
+    number = _number_with_plan("jay@example.com")
+    path = "/webhooks/twilio/sms/"
+    twilio = site.client(HOST)
+    stuck = site.web[0]
+    timings, sids = [], []
+    os.killpg(stuck.proc.pid, signal.SIGSTOP)  # accepts connections (the kernel does), answers nothing
+    try:
+        for _ in range(2):  # round robin: one of the two goes to the stuck process
+            params = inbound_sms_params(number)
+            signature = twilio_api.signature_for(site.url(path), params)
+            started = time.monotonic()
+            answer = twilio.post(site.url(path), data=params, headers={"X-Twilio-Signature": signature}, timeout=20)
+            timings.append(time.monotonic() - started)
+            sids.append(params["MessageSid"])
+            assert answer.status_code == 200, answer.text[:300]
+    finally:
+        os.killpg(stuck.proc.pid, signal.SIGCONT)
+    assert max(timings) >= 4.5, timings  # waited out the stuck one, then the other answered
+    # The stuck process wakes up and handles its copy too: redelivery changes nothing.
+    wait_until_healthy(f"http://{HOST}:{site.web_ports[0]}/healthz", stuck)
+    assert sorted(SmsLog.objects.values_list("message_sid", flat=True)) == sorted(sids)
 
 
 @pytest.mark.django_db(transaction=True)
