@@ -19,8 +19,9 @@ import pyotp
 import pytest
 
 from tests.conftest import PASSWORD, make_user
+from tests.e2e.extension_scenario import in_namespace as _in_namespace
+from tests.e2e.extension_scenario import server_logs as _logs
 from tests.e2e.harness import CHROMIUM, SERVER, WAIT_MS, live_server
-from tests.e2e.test_two_browsers_call import _in_namespace, _logs
 from tests.twofactor.conftest import wrong_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
