@@ -33,6 +33,7 @@ class Step:
     action: str
     url: str
     post: bool = False
+    hint: str = ""
 
 
 @dataclass
@@ -74,15 +75,25 @@ def checklist(
             "Send the link again",
             reverse("resend-verification"),
             post=True,
+            hint=f"We sent a link to {user.email}.",
         ),
-        Step("plan", "Choose a plan", has_plan, "Your plan is active.", "Choose a plan", reverse("billing")),
+        Step(
+            "plan",
+            "Choose a plan",
+            has_plan,
+            "Your plan is active.",
+            "Choose a plan",
+            reverse("billing"),
+            hint="A plan gives you a number, call forwarding, voicemail and texts by email.",
+        ),
         Step(
             "number",
             "Pick your number",
             number is not None,
-            f"Your number is {number}." if number else "",
+            "",  # the page shows the number itself, formatted
             "Pick a number",
             reverse("telephony:number"),
+            hint="Search by area code and pick the one you like.",
         ),
         Step(
             "forwarding",
@@ -91,6 +102,7 @@ def checklist(
             "Your forwarding email and phone are confirmed.",
             "Set forwarding",
             reverse("telephony:settings"),
+            hint="Calls ring your own phone; texts arrive by email.",
         ),
         Step(
             "extension",
@@ -99,6 +111,7 @@ def checklist(
             "NumFree Caller is signed in.",
             "About the extension",
             reverse("privacy:extension"),
+            hint="Call other NumFree users from Chrome, free.",
         ),
     ]
 
