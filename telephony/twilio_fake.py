@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,8 @@ _FINAL_AFTER = {"accepted": "delivered", "queued": "delivered", "sending": "deli
 OUTBOUND_FINAL = {"delivered", "undelivered", "failed", "canceled"}
 # How long Twilio takes to hand a queued text to the carrier, in the simulation.
 CARRIER_DELAY_SECONDS = 1.0
+# How long the simulation's recipients' phones keep a delivered text (where the panel reads codes).
+HANDSET_HOURS = 1
 # Twilio's documented magic "To" numbers for test credentials, and the error each gets.
 MAGIC_RECIPIENTS = {
     "+15005550001": (21211, "The 'To' number is not a valid phone number."),
@@ -277,10 +280,13 @@ class FakeTwilioHttpClient(TwilioHttpClient):
         return _ok(data, 201)
 
     def _release(self, sid: str, *, query: dict[str, str], fields: dict[str, str]) -> Response:
-        if not fake_store.delete(PROVIDER, sid, "number"):
+        number = _get("number", sid)
+        if number is None or not fake_store.delete(PROVIDER, sid, "number"):
             return _error(
                 404, 20404, f"The requested resource {self._uri(f'IncomingPhoneNumbers/{sid}.json')} was not found"
             )
+        # The simulation's recipients' phones forget what this number sent them (see sent_texts).
+        fake_store.delete_where(PROVIDER, "handset", **{"from": number.data["phone_number"]})
         return Response(204, "")
 
     # --- messages ------------------------------------------------------------
@@ -330,6 +336,7 @@ class FakeTwilioHttpClient(TwilioHttpClient):
             "num_segments": max(1, -(-len(body) // 153) if len(body) > 160 else 1),
             "num_media": 0,
             "date_created": _rfc2822(),
+            "date_created_ts": time.time(),
             "status_callback": fields.get("StatusCallback", ""),
             "account_sid": self.account_sid,
             # Twilio's side holds the body until the message is deleted there; NumFree never stores it.
@@ -485,6 +492,7 @@ def finish_message(sid: str, status: str | None = None) -> str | None:
             return current
         final = status or _FINAL_AFTER[current]
         _store("message", sid, {**row.data, "status": final})
+        _hand_over(sid, row.data, final)
         if row.data.get("status_callback"):
             steps = ["sent", final] if final in {"delivered", "undelivered"} else [final]
             fake_store.on_commit(lambda: _queue_callbacks(sid, steps))
@@ -548,13 +556,42 @@ def end_call(sid: str, status: str, duration: int) -> None:
 
 
 def sent_texts(from_: str) -> list[dict[str, Any]]:
-    """The texts sent from this number that Twilio still holds (newest first), bodies included."""
-    rows = fake_store.find(PROVIDER, "message", direction="outbound-api")
-    return [
-        {"sid": row.id, "sent_at": parsedate_to_datetime(row.data["date_created"]), **row.data}
-        for row in reversed(rows)
-        if row.data["from"] == from_
+    """What the recipients' phones show of the texts sent from this number, newest first: those
+    delivered (kept on "the phone" for HANDSET_HOURS, and no longer than the number is held), then
+    those Twilio still holds on their way."""
+    cutoff = time.time() - HANDSET_HOURS * 3600
+    delivered = []
+    for row in fake_store.find(PROVIDER, "handset", **{"from": from_}):
+        if row.data["delivered_ts"] < cutoff:
+            fake_store.delete(PROVIDER, row.id, "handset")
+        else:
+            delivered.append(row)
+    on_the_way = [
+        row
+        for row in fake_store.find(PROVIDER, "message", direction="outbound-api", **{"from": from_})
+        if row.data["status"] in _IN_PROGRESS or row.data["status"] == "sent"
     ]
+    rows = sorted([*delivered, *on_the_way], key=lambda row: row.data["date_created_ts"], reverse=True)
+    return [{"sid": row.id, "sent_at": parsedate_to_datetime(row.data["date_created"]), **row.data} for row in rows]
+
+
+def _hand_over(sid: str, data: dict[str, Any], status: str) -> None:
+    """The carrier delivered a text: the recipient's phone (simulated) now shows it."""
+    if status != "delivered" or data.get("direction") != "outbound-api":
+        return
+    _store(
+        "handset",
+        f"handset-{sid}",
+        {
+            "from": data["from"],
+            "to": data["to"],
+            "body": data.get("body", ""),
+            "status": "delivered",
+            "date_created": data["date_created"],
+            "date_created_ts": data.get("date_created_ts", 0),
+            "delivered_ts": time.time(),
+        },
+    )
 
 
 def resource(kind: str, sid: str) -> dict[str, Any] | None:

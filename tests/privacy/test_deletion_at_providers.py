@@ -56,11 +56,14 @@ def _an_account_that_texted_got_voicemail_and_paid(client, user) -> dict[str, st
     customer = FakeStripeCustomer(client, user)
     customer.subscribe()
     number = _buy_number(user)
-    verification.request_phone(user, PHONE)
-    send_text(user, FRIEND, "see you at noon")
-    assert simulation.inbound_sms(number.e164, FRIEND, "on my way") == 200
-    simulation.inbound_call(number.e164, FRIEND, answered=False)
-    run_pending()  # forwards the text, stores the voicemail audio
+    # Time stands still here, so Twilio has not carried the sent texts yet (it does a second
+    # later, then reports them delivered and NumFree deletes them there): they are still at Twilio.
+    with time_machine.travel(timezone.now(), tick=False):
+        verification.request_phone(user, PHONE)
+        send_text(user, FRIEND, "see you at noon")
+        assert simulation.inbound_sms(number.e164, FRIEND, "on my way") == 200
+        simulation.inbound_call(number.e164, FRIEND, answered=False)
+        run_pending()  # forwards the text, stores the voicemail audio
     assert Voicemail.objects.get(user=user).audio
     return {"number": number.twilio_sid, "customer": customer.account().stripe_customer_id}
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from urllib.parse import parse_qsl
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
 from numfree.outbox.testing import run_pending
@@ -147,11 +150,29 @@ def test_the_sent_texts_panel_shows_only_the_users_own_texts_and_only_in_debug(
     assert alice_client.get("/dashboard/simulate/sent/").status_code == 404
 
 
-def test_the_panel_stops_showing_a_text_once_numfree_deleted_it_at_twilio(alice_client, alice_number, settings) -> None:
+def test_a_delivered_text_stays_on_the_simulated_phone_after_numfree_deleted_it_at_twilio_for_an_hour(
+    alice_client, alice_number, settings
+) -> None:
     settings.DEBUG = True
-    alice_client.post("/dashboard/messages/send/", {"to": RECIPIENT, "body": "gone soon"})
+    alice_client.post("/dashboard/messages/send/", {"to": RECIPIENT, "body": "read me later"})
     run_jobs_until_idle(rounds=4)
-    assert "gone soon" not in alice_client.get("/dashboard/simulate/sent/").content.decode()
+    log = SmsLog.objects.get()
+    assert log.deleted_at_twilio and not twilio_fake.exists("message", log.message_sid)
+    page = alice_client.get("/dashboard/simulate/sent/").content.decode()
+    assert "read me later" in page and "delivered" in page
+
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        alice_client.force_login(alice_number.user)
+        page = alice_client.get("/dashboard/simulate/sent/").content.decode()
+    assert "read me later" not in page and "No text from your number in the last hour." in page
+
+
+def test_the_simulated_phones_forget_a_number_s_texts_when_it_is_released(alice_client, alice_number) -> None:
+    alice_client.post("/dashboard/messages/send/", {"to": RECIPIENT, "body": "until release"})
+    run_jobs_until_idle(rounds=4)
+    assert twilio_fake.sent_texts(alice_number.e164)
+    twilio_api.release_number(alice_number.twilio_sid)
+    assert twilio_fake.sent_texts(alice_number.e164) == []
 
 
 def test_routine_retries_of_a_message_twilio_is_still_handling_are_not_warnings(
