@@ -17,6 +17,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
+
+from numfree.outbox import PermanentFailure
 from telephony import twilio_api, twilio_fake
 
 logger = logging.getLogger(__name__)
@@ -81,6 +84,8 @@ def post(url: str, params: dict[str, str]) -> int:
 
 def deliver(payload: dict[str, Any]) -> None:
     """Outbox job: send one status of a message or call to its status callback (retried on non-2xx)."""
+    if not settings.TWILIO_FAKE:
+        raise PermanentFailure("the Twilio fake is off")
     sid, status = payload["sid"], payload["status"]
     kind = "call" if sid.startswith("CA") else "message"
     data = twilio_fake.resource(kind, sid)
