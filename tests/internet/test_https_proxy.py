@@ -335,6 +335,11 @@ def test_a_webhook_a_stuck_web_process_does_not_answer_is_applied_once_by_the_ot
     # The stuck process wakes up and handles its copy too: redelivery changes nothing.
     wait_until_healthy(f"http://{HOST}:{site.web_ports[0]}/healthz", stuck)
     assert sorted(SmsLog.objects.values_list("message_sid", flat=True)) == sorted(sids)
+    # nginx logged the timeout, naming neither the client nor the URL.
+    assert site.proxy is not None
+    log = site.proxy.log_text()
+    assert "upstream timed out" in log
+    assert "127.0.0." not in log and "/webhooks/" not in log
 
 
 @pytest.mark.django_db(transaction=True)
