@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from numfree.middleware import error_response
 from signaling import contacts
@@ -54,12 +54,28 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def contact_action(request: HttpRequest, contact_id: str, action: str) -> HttpResponse:
+    """POST acts; GET asks first for removing or blocking (and says what follows)."""
     if refusal := _verified_only(request):
         return refusal
-    if action not in ("accept", "block", "remove"):
+    if action not in ("accept", "block", "remove") or (request.method == "GET" and action == "accept"):
         return error_response(request, 404, "not_found", "There is nothing here.")
+    if request.method == "GET":
+        try:
+            contact = contacts.get_contact(request.user, contact_id)
+        except contacts.ContactError as exc:
+            return error_response(request, 404, exc.code, exc.message)
+        return render(
+            request,
+            "signaling/contact_confirm.html",
+            {
+                "contact": contact,
+                "email": contact.other_email(request.user),
+                "action": action,
+                "status": contact.status_for(request.user),
+            },
+        )
     try:
         if action == "accept":
             contacts.accept(request.user, contact_id)
