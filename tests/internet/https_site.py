@@ -242,6 +242,7 @@ class Site:
             "NUMFREE_PROXY_HTTP_LISTEN": f"{HOST}:{self.http_port}",
             "NUMFREE_PROXY_UPSTREAMS": ",".join(f"{HOST}:{port}" for port in self.web_ports),
             "NUMFREE_PROXY_RUN_DIR": str(self.directory / "proxy"),
+            "NUMFREE_PROXY_ACME_ROOT": str(self.directory / "acme"),
             # The test's directory is private to root: the workers run as root to reach their buffers.
             "NUMFREE_PROXY_USER": "root",
         }

@@ -163,6 +163,17 @@ def test_plain_http_is_redirected_to_the_public_https_url(site: Site) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_acme_client_s_challenge_is_served_over_plain_http(site: Site) -> None:
+    challenges = site.directory / "acme" / ".well-known" / "acme-challenge"
+    challenges.mkdir(parents=True, exist_ok=True)
+    (challenges / "tok3n").write_text("tok3n.thumbprint")
+    response = site.client(ALICE).get(
+        f"http://{HOST}:{site.http_port}/.well-known/acme-challenge/tok3n", allow_redirects=False, timeout=10
+    )
+    assert (response.status_code, response.text) == (200, "tok3n.thumbprint")
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_twilio_webhook_signed_for_the_public_https_url_is_accepted_and_one_signed_for_http_refused(
     site: Site,
 ) -> None:
