@@ -2,6 +2,7 @@
 
 For other apps' templates (the home page, the navigation):
     {% load telephony_tags %}
+    {% your_number as number %}         the signed-in user's NumFree number, formatted ("" without one)
     {% unheard_voicemail as count %}   the signed-in user's unheard voicemails
     {% unread_conversations as count %} conversations with an unread text
     {% activity_chart %}               calls and texts per day, last 30 days, in the user's zone
@@ -23,6 +24,7 @@ from django.utils.safestring import SafeString
 
 from telephony import activity, conversations
 from telephony.models import Voicemail
+from telephony.numbers import current_number
 from telephony.people import People, format_number
 
 register = template.Library()
@@ -86,6 +88,16 @@ def when(value: datetime | None) -> SafeString | str:
         timezone.get_current_timezone_name(),
         date_format(local, "j M Y, H:i T"),
     )
+
+
+@register.simple_tag(takes_context=True)
+def your_number(context: template.Context) -> str:
+    """The signed-in user's NumFree number, formatted ("" without one)."""
+    user = getattr(context.get("request"), "user", None)
+    if user is None or not user.is_authenticated:
+        return ""
+    e164 = current_number(user)
+    return _people(context).number(e164) if e164 else ""
 
 
 @register.simple_tag(takes_context=True)

@@ -45,3 +45,13 @@ def test_another_user_and_a_visitor_cannot_release_alices_number(alice_number, b
     other.post("/dashboard/number/release/")
     assert Client().post("/dashboard/number/release/").status_code == 302
     assert PhoneNumber.objects.filter(pk=alice_number.pk).exists()
+
+
+def test_after_a_release_the_billing_page_says_the_plan_runs_on_without_a_number(
+    alice_client, alice, alice_number
+) -> None:
+    BillingAccount.objects.filter(user=alice).update(stripe_subscription_id="sub_123", stripe_customer_id="cus_123")
+    assert "(415)" in alice_client.get("/dashboard/billing/").content.decode()
+    alice_client.post("/dashboard/number/release/")
+    page = alice_client.get("/dashboard/billing/").content.decode()
+    assert "keeps running and renewing without one" in page
