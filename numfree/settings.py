@@ -209,14 +209,6 @@ if not DEBUG and not SINGLE_PROCESS:
             + " (or NUMFREE_SINGLE_PROCESS=1 to run a single web process with SQLite and in-memory layers)"
         )
 
-SILENCED_SYSTEM_CHECKS = [
-    # django-ratelimit only knows django-redis and memcached; Django's own
-    # RedisCache increments atomically too. The local-memory cache is the
-    # embedded single-process mode, where it is the shared cache.
-    "django_ratelimit.W001",
-    "django_ratelimit.E003",
-]
-
 # --- Accounts and passwords ---------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [
@@ -379,7 +371,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 
-# --- Rate limits (django-ratelimit; "N/s", "N/m", "N/h" or "N/d") --------
+# --- Rate limits (numfree/ratelimits.py, sliding windows on the shared cache; "N/s", "N/m", "N/h" or "N/d")
 def _rate(name: str, default: str) -> str:
     value = env.str(name, default)
     count, _, period = value.partition("/")
@@ -388,8 +380,6 @@ def _rate(name: str, default: str) -> str:
     return value
 
 
-RATELIMIT_VIEW = "numfree.views.rate_limited"
-RATELIMIT_FAIL_OPEN = False
 RATE_LIMITS = {
     "login_ip": _rate("NUMFREE_RATE_LOGIN_IP", "20/m"),
     "login_account": _rate("NUMFREE_RATE_LOGIN_ACCOUNT", "5/m"),

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from numfree.middleware import error_response, rate_limited_response
+from numfree.middleware import error_response
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +42,6 @@ def healthz(request: HttpRequest) -> HttpResponse:
             checks["redis"] = "unavailable"
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
-
-
-def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """RATELIMIT_VIEW: django-ratelimit's own decorator lands here."""
-    return rate_limited_response(request, 60)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
