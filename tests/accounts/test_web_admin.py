@@ -94,9 +94,15 @@ def test_support_staff_cannot_change_delete_or_add_users(support_client, alice):
     assert support_client.get(f"/admin/accounts/user/{alice.pk}/password/").status_code == 403
 
 
-def test_support_staff_see_nothing_else_in_the_admin(support_client):
+def test_support_staff_see_users_numbers_logs_and_plans_and_nothing_else_in_the_admin(support_client):
     index = support_client.get("/admin/")
-    assert [model["object_name"] for app in index.context["app_list"] for model in app["models"]] == ["User"]
+    assert sorted(model["object_name"] for app in index.context["app_list"] for model in app["models"]) == [
+        "BillingAccount",
+        "CallLog",
+        "PhoneNumber",
+        "SmsLog",
+        "User",
+    ]
     assert support_client.get("/admin/auth/group/").status_code == 403
 
 
@@ -155,3 +161,14 @@ def test_staff_change_their_own_password_on_the_account_page(superuser_client):
     response = superuser_client.get("/admin/password_change/")
     assert response.status_code == 302
     assert response["Location"] == "/account/password/"
+
+
+def test_support_staff_see_a_users_number_plan_and_logs_read_only(support_client, alice):
+    for url in (
+        "/admin/telephony/phonenumber/",
+        "/admin/telephony/calllog/",
+        "/admin/telephony/smslog/",
+        "/admin/billing/billingaccount/",
+    ):
+        assert support_client.get(url).status_code == 200, url
+    assert support_client.get("/admin/telephony/phonenumber/add/").status_code == 403
