@@ -48,6 +48,8 @@ def messages_home(request: HttpRequest) -> HttpResponse:
 
 def owned_thread_peer(user: object, peer: str) -> str:
     """The one check for a thread: a number the user has texts with, or a number one could text; else 404."""
+    if len(peer) > SmsLog._meta.get_field("peer_number").max_length or not peer.isprintable():
+        raise Http404("No such conversation.")  # never stored (and PostgreSQL refuses NUL in a query)
     if SmsLog.objects.filter(user=user, peer_number=peer).exists():
         return peer
     if normalize_number(peer) == peer:

@@ -127,7 +127,7 @@ def test_another_user_sees_nothing_of_alices_conversations(twilio, alice, bob, a
 def test_an_outsider_gets_404_for_a_thread_that_is_no_number(alice_client, bob) -> None:
     other = Client()
     other.force_login(bob)
-    for peer in ["not-a-number", "%2B1", "AMAZON"]:
+    for peer in ["not-a-number", "%2B1", "AMAZON", "%00", "+1415555%000100", "9" * 40]:
         assert other.get(f"/dashboard/messages/{peer}/").status_code == 404, peer
         assert other.get(f"/dashboard/messages/{peer}/statuses/").status_code == 404, peer
 
