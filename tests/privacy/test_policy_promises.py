@@ -298,7 +298,10 @@ def test_microphone_audio_only_during_active_calls_streamed_peer_to_peer_via_web
         for path in extension.rglob("*.js")
         if "tests" not in path.relative_to(extension).parts
     }
-    assert sorted(name for name, text in sources.items() if "mediaDevices" in text) == ["call/call.js", "welcome/welcome.js"]
+    assert sorted(name for name, text in sources.items() if "mediaDevices" in text) == [
+        "call/call.js",
+        "welcome/welcome.js",
+    ]
     # The first-run page asks for the permission only: it stops every track at once and sends nothing.
     welcome = sources["welcome/welcome.js"]
     assert re.findall(r"getUserMedia\(([^)]*)\);\n\s*(.*)\n", welcome) == [
@@ -311,7 +314,12 @@ def test_microphone_audio_only_during_active_calls_streamed_peer_to_peer_via_web
     assert '<script type="module" src="call.js"></script>' in (extension / "call" / "call.html").read_text()
     # ...hands the audio only to the RTCPeerConnection, records nothing...
     assert "pc.addTrack(track, localStream)" in call
-    assert not [name for name, text in sources.items() if re.search(r"MediaRecorder|AudioContext|captureStream", text)]
+    assert not [
+        name for name, text in sources.items() if re.search(r"MediaRecorder|captureStream|MediaStreamSource", text)
+    ]
+    # Web Audio only makes the ringtone: generated tones out to the speakers, never a stream in.
+    assert [name for name, text in sources.items() if "AudioContext" in text] == ["lib/ringtone.js"]
+    assert not re.search(r"MediaStream|getUserMedia|srcObject", sources["lib/ringtone.js"])
     # ...and stops the microphone when the call ends, however it ends.
     assert 'if (state.phase === "ended") cleanup();' in call
     cleanup = re.search(r"\nfunction cleanup\(\) \{\n(.*?)\n\}", call, re.S).group(1)
