@@ -7,14 +7,12 @@ with page.evaluate, which the pages' CSP does not govern: the CSP stays as it sh
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import IN_CI, PASSWORD, make_user
+from tests.conftest import PASSWORD, make_user
+from tests.e2e.axe import axe_source as shared_axe_source
 from tests.e2e.extension_scenario import ALICE, BOB, in_namespace, server_logs
 from tests.e2e.harness import (
     EXTENSION_ID,
@@ -28,8 +26,6 @@ from tests.e2e.harness import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-AXE_DIR = Path(__file__).resolve().parent / "axe"
-AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 RUN_AXE_JS = """
 async () => {
   const results = await axe.run(document, { resultTypes: ["violations"] });
@@ -43,16 +39,7 @@ async () => {
 
 @pytest.fixture
 def axe_source() -> str:
-    if not AXE_JS.exists():
-        npm = shutil.which("npm")
-        if npm:
-            subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=AXE_DIR, capture_output=True)
-        if not AXE_JS.exists():
-            reason = "needs axe-core: npm ci in tests/e2e/axe (node and npm, and the npm registry once)"
-            if IN_CI:
-                pytest.fail(f"CI=true: {reason}")
-            pytest.skip(reason)
-    return AXE_JS.read_text()
+    return shared_axe_source()
 
 
 def _violations(page: Any, axe_source: str) -> list[dict[str, Any]]:

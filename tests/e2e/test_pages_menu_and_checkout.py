@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import PASSWORD, make_user
+from tests.e2e.extension_scenario import in_namespace, server_logs
 from tests.e2e.harness import CHROMIUM, SERVER, WAIT_MS, live_server
-from tests.e2e.test_pages_phone import DESKTOP, PHONE, _in_namespace, _logs, _shots
+from tests.e2e.test_pages_phone import DESKTOP, PHONE, _shots
 from tests.numfree.site_pages import set_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -112,7 +113,7 @@ def test_the_menu_works_by_keyboard_and_the_checkout_return_page_updates_by_itse
     def scenario() -> dict[str, Any]:
         from playwright.sync_api import sync_playwright
 
-        with live_server(env, _logs(tmp_path)), sync_playwright() as playwright:
+        with live_server(env, server_logs(tmp_path)), sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
             context = browser.new_context(viewport=DESKTOP)
             page = context.new_page()
@@ -126,7 +127,7 @@ def test_the_menu_works_by_keyboard_and_the_checkout_return_page_updates_by_itse
             browser.close()
         return {"menu": menu, "checkout": checkout}
 
-    seen = _in_namespace(scenario, env)
+    seen = in_namespace(scenario, env)
     menu, checkout = seen["menu"], seen["checkout"]
     # Phone: closed, the menu shows no links; opened with Enter, all of them, Calls marked current.
     assert menu["closed_links"] == []

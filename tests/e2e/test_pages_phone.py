@@ -21,14 +21,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import IN_CI, PASSWORD, make_user
-from tests.e2e.harness import CHROMIUM, ROOT, SERVER, WAIT_MS, live_server
-from tests.e2e.netns import NamespaceUnavailable, run_in_loopback_namespace
+from tests.conftest import PASSWORD, make_user
+from tests.e2e.axe import axe_source
+from tests.e2e.extension_scenario import in_namespace, server_logs
+from tests.e2e.harness import CHROMIUM, SERVER, WAIT_MS, live_server
 from tests.numfree.site_pages import add_contacts, is_page, set_up, url_conf_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 PUBLIC = ["/", "/pricing/", "/login/", "/signup/", "/password-reset/", "/privacy/", "/privacy/extension/"]
@@ -57,39 +57,6 @@ def _shots() -> Path:
     folder = Path(os.environ.get("PAGES_SHOTS", "/tmp/i1-shots"))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def _ports_to_forward(env: dict[str, str]) -> tuple[int, ...]:
-    ports = []
-    for name, default in (("DATABASE_URL", 5432), ("REDIS_URL", 6379)):
-        parts = urlsplit(env.get(name, ""))
-        if parts.scheme in {"postgres", "postgresql", "redis"} and parts.hostname in {"127.0.0.1", "localhost"}:
-            ports.append(parts.port or default)
-    return tuple(ports)
-
-
-def _in_namespace(task: Any, env: dict[str, str]) -> Any:
-    try:
-        return run_in_loopback_namespace(task, forward_ports=_ports_to_forward(env))
-    except NamespaceUnavailable as exc:
-        if IN_CI:
-            pytest.fail(f"CI=true and no loopback-only network namespace: {exc}")
-        pytest.skip(f"needs a network namespace (unshare -n): {exc}")
-
-
-def _axe_source() -> str:
-    if not AXE.exists():
-        message = "needs axe-core: run `npm ci` at the repository root (make test does)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return AXE.read_text()
-
-
-def _logs(tmp_path: Path) -> Path:
-    logs = ROOT / "var" / "e2e-logs" / tmp_path.name
-    logs.mkdir(parents=True, exist_ok=True)
-    return logs
 
 
 def _log_in(page: Any, email: str) -> None:
@@ -157,7 +124,7 @@ def _home_shots(page: Any, name: str) -> dict[str, str]:
 
 
 def test_every_page_fits_a_390_px_phone_and_axe_finds_nothing_serious(subprocess_env, tmp_path):
-    axe = _axe_source()
+    axe = axe_source()
     make_user("new@example.com", verified=False, name="Nora")
     alice = make_user("alice@example.com", name="Alice")
     set_up(alice, calls=8, texts=8, voicemails=3, heard=1)
@@ -168,7 +135,7 @@ def test_every_page_fits_a_390_px_phone_and_axe_finds_nothing_serious(subprocess
         from playwright.sync_api import sync_playwright
 
         seen: dict[str, Any] = {}
-        with live_server(subprocess_env, _logs(tmp_path)), sync_playwright() as playwright:
+        with live_server(subprocess_env, server_logs(tmp_path)), sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
             started = time.monotonic()
             for who in ("anonymous", "new@example.com", "alice@example.com"):
@@ -183,7 +150,7 @@ def test_every_page_fits_a_390_px_phone_and_axe_finds_nothing_serious(subprocess
             browser.close()
         return seen
 
-    seen = _in_namespace(scenario, subprocess_env)
+    seen = in_namespace(scenario, subprocess_env)
     print(
         f"\ncrawled and checked in {seen['seconds']} s:",
         {who: len(seen[who]) for who in ("anonymous", "new@example.com", "alice@example.com")},
