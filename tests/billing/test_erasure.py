@@ -14,7 +14,9 @@ def test_erasure_removes_our_row_at_once_and_leaves_the_customer_to_a_job(alice,
     alice_stripe.subscribe()
     account = alice_stripe.account()
     deletions = erase_customer(alice)
-    assert deletions == [ProviderDeletion("stripe", "billing.delete_customer", {"customer": account.stripe_customer_id})]
+    assert deletions == [
+        ProviderDeletion("stripe", "billing.delete_customer", {"customer": account.stripe_customer_id})
+    ]
     assert not BillingAccount.objects.filter(user=alice).exists()
     assert not can_hold_number(alice)
     assert store.get(account.stripe_customer_id) is not None  # Stripe was not called

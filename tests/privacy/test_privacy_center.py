@@ -162,4 +162,6 @@ def test_the_page_counts_the_users_own_browser_sessions(client, alice, bob):
     for user in (alice, alice, bob):
         Client().force_login(user)
     client.force_login(alice)
-    assert re.search(r"Browser sessions</th>\s*<td[^>]*>3</td>", client.get("/privacy/center/").content.decode())  # two above, and this one
+    assert re.search(
+        r"Browser sessions</th>\s*<td[^>]*>3</td>", client.get("/privacy/center/").content.decode()
+    )  # two above, and this one
