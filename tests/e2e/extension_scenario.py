@@ -8,32 +8,21 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import pytest
 
 from tests.conftest import IN_CI, PASSWORD
 from tests.e2e.harness import WAIT_MS, Browser, call_facts, contact_row, launch, wait_for_phase
-from tests.e2e.netns import NamespaceUnavailable, run_in_loopback_namespace
+from tests.e2e.netns import NamespaceUnavailable, database_ports, run_in_loopback_namespace
 
 T = TypeVar("T")
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
 
 
-def ports_to_forward(env: dict[str, str]) -> tuple[int, ...]:
-    """PostgreSQL and Redis on this machine's loopback, reached from inside the namespace."""
-    ports = []
-    for name, default in (("DATABASE_URL", 5432), ("REDIS_URL", 6379)):
-        parts = urlsplit(env.get(name, ""))
-        if parts.scheme in {"postgres", "postgresql", "redis"} and parts.hostname in {"127.0.0.1", "localhost"}:
-            ports.append(parts.port or default)
-    return tuple(ports)
-
-
 def in_namespace(task: Callable[[], T], env: dict[str, str]) -> T:
     try:
-        return run_in_loopback_namespace(task, forward_ports=ports_to_forward(env))
+        return run_in_loopback_namespace(task, forward_ports=database_ports(env))
     except NamespaceUnavailable as exc:
         if IN_CI:
             pytest.fail(f"CI=true and no loopback-only network namespace: {exc}")

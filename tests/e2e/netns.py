@@ -20,6 +20,7 @@ import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 T = TypeVar("T")
 CLONE_NEWNET = 0x40000000
@@ -182,3 +183,14 @@ def forward_ports_into(name: str, ports: tuple[int, ...]) -> Iterator[None]:
         for forwarder in forwarders:
             forwarder.close()
         connector.stop()
+
+
+def database_ports(env: dict[str, str]) -> tuple[int, ...]:
+    """PostgreSQL and Redis on this machine's loopback (from DATABASE_URL and REDIS_URL), to forward
+    into a namespace so the servers started there reach them."""
+    ports = []
+    for name, default in (("DATABASE_URL", 5432), ("REDIS_URL", 6379)):
+        parts = urlsplit(env.get(name, ""))
+        if parts.scheme in {"postgres", "postgresql", "redis"} and parts.hostname in {"127.0.0.1", "localhost"}:
+            ports.append(parts.port or default)
+    return tuple(ports)

@@ -18,11 +18,11 @@ from tests.e2e.extension_scenario import (
     BOB,
     connected_call_facts,
     in_namespace,
-    ports_to_forward,
     server_logs,
     two_signed_in_mutual_contacts,
 )
 from tests.e2e.harness import build_dev_extension, live_server, place_and_answer_call, wait_for_phase
+from tests.e2e.netns import database_ports
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -86,7 +86,7 @@ def test_a_call_whose_path_is_lost_for_ten_seconds_restarts_ice_and_the_audio_co
     make_user(BOB)
     extension = build_dev_extension(tmp_path / "extension-dev")
 
-    kept = ",".join(str(port) for port in (8000, *ports_to_forward(subprocess_env)))
+    kept = ",".join(str(port) for port in (8000, *database_ports(subprocess_env)))
 
     def scenario() -> dict[str, Any]:
         from playwright.sync_api import sync_playwright

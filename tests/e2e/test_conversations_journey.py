@@ -11,46 +11,25 @@ Screenshots at 1280 and 390 px go to /tmp/i2-shots/ (I2_SHOTS to change), to be 
 
 from __future__ import annotations
 
-import os
 import time
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import PASSWORD, make_user
+from tests.e2e.extension_scenario import in_namespace
 from tests.e2e.harness import CHROMIUM, SERVER, WAIT_MS, live_server
-from tests.e2e.netns import NamespaceUnavailable, run_in_loopback_namespace
+from tests.e2e.screens import screenshots, shots_folder
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ALICE = "alice@example.com"
 ANA = "+14155550101"
 BEN = "+14155550102"
-WIDTHS = (1280, 390)
-
-
-def _shots() -> Path:
-    folder = Path(os.environ.get("I2_SHOTS", "/tmp/i2-shots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _screenshots(page: Any, name: str) -> list[Path]:
-    paths = []
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        path = _shots() / f"{name}-{width}.png"
-        page.screenshot(path=str(path), full_page=True)
-        paths.append(path)
-        if width == 390:
-            scroll = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            assert scroll <= 0, f"{name} scrolls sideways by {scroll} px at 390 px"
-    page.set_viewport_size({"width": 1280, "height": 900})
-    return paths
+SHOTS = shots_folder("I2_SHOTS", "/tmp/i2-shots")
 
 
 def _simulate(page: Any, event: str, sender: str, body: str = "") -> None:
@@ -77,16 +56,6 @@ def _twilio_status(sid: str, status: str) -> int:
     )
     with urllib.request.urlopen(request, timeout=10) as answer:
         return answer.status
-
-
-def _database_ports(env: dict[str, str]) -> tuple[int, ...]:
-    """PostgreSQL and Redis on this machine's loopback, reached from inside the namespace."""
-    ports = []
-    for name, default in (("DATABASE_URL", 5432), ("REDIS_URL", 6379)):
-        parts = urllib.parse.urlsplit(env.get(name, ""))
-        if parts.scheme in {"postgres", "postgresql", "redis"} and parts.hostname in {"127.0.0.1", "localhost"}:
-            ports.append(parts.port or default)
-    return tuple(ports)
 
 
 def _off_the_loop(query: Any) -> Any:
@@ -142,7 +111,7 @@ def test_texts_names_voicemail_and_time_zone_in_a_browser(subprocess_env, tmp_pa
             _simulate(page, "sms", BEN, "Your parcel is on its way")
             page.goto(f"{SERVER}/dashboard/messages/")
             seen["list"] = page.inner_text("table.conversations")
-            seen["list_shots"] = _screenshots(page, "conversations")
+            seen["list_shots"] = screenshots(page, SHOTS, "conversations")
 
             # The browser's zone was reported once (time_zone.js) and is what the account page shows.
             page.goto(f"{SERVER}/account/")
@@ -169,7 +138,7 @@ def test_texts_names_voicemail_and_time_zone_in_a_browser(subprocess_env, tmp_pa
             page.click("form[action='/dashboard/people/name/'] button[type=submit]")
             page.wait_for_selector("h1 strong")
             seen["thread_title"] = page.inner_text("h1")
-            seen["thread_shots"] = _screenshots(page, "thread")
+            seen["thread_shots"] = screenshots(page, SHOTS, "thread")
             page.goto(f"{SERVER}/dashboard/messages/")
             seen["list_named"] = page.inner_text("table.conversations")
 
@@ -178,7 +147,7 @@ def test_texts_names_voicemail_and_time_zone_in_a_browser(subprocess_env, tmp_pa
             page.goto(f"{SERVER}/dashboard/voicemail/")
             _reload_until(page, "audio[data-heard-url]")
             seen["voicemail_row"] = page.inner_text("table.voicemail tbody tr")
-            seen["voicemail_shots"] = _screenshots(page, "voicemail")
+            seen["voicemail_shots"] = screenshots(page, SHOTS, "voicemail")
             page.evaluate("document.querySelector('audio[data-heard-url]').play().catch(() => {})")
             page.wait_for_selector("table.voicemail .badge.heard")
             page.reload()
@@ -193,14 +162,14 @@ def test_texts_names_voicemail_and_time_zone_in_a_browser(subprocess_env, tmp_pa
             # The activity chart on the calls page counts that call and the four texts.
             page.goto(f"{SERVER}/dashboard/calls/")
             seen["chart"] = page.inner_text("figure.activity figcaption")
-            seen["chart_shots"] = _screenshots(page, "calls-chart")
+            seen["chart_shots"] = screenshots(page, SHOTS, "calls-chart")
 
             # Choose another zone: every time is labelled in it.
             page.goto(f"{SERVER}/account/")
             page.select_option("select[name=time_zone]", "Asia/Tokyo")
             page.click("#time-zone button[type=submit]")
             page.wait_for_url(f"{SERVER}/account/")
-            seen["account_shots"] = _screenshots(page, "account-time-zone")
+            seen["account_shots"] = screenshots(page, SHOTS, "account-time-zone")
             page.goto(f"{SERVER}/dashboard/messages/{ANA}/")
             seen["thread_tokyo"] = page.inner_text("ol.thread")
             seen["timings"]["whole journey (s)"] = round(time.monotonic() - started, 1)
@@ -208,12 +177,7 @@ def test_texts_names_voicemail_and_time_zone_in_a_browser(subprocess_env, tmp_pa
             browser.close()
         return seen
 
-    try:
-        seen = run_in_loopback_namespace(scenario, forward_ports=_database_ports(env))
-    except NamespaceUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true and no loopback-only network namespace: {exc}")
-        pytest.skip(f"needs a network namespace (unshare -n): {exc}")
+    seen = in_namespace(scenario, env)
 
     print("timings:", seen["timings"])
     assert "(415) 555-0101" in seen["list"] and "(415) 555-0102" in seen["list"]

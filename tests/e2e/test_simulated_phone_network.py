@@ -9,7 +9,6 @@ Screenshots at 1280 and 390 px go to /tmp/i3-shots/ (I3_SHOTS to change), to be 
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
@@ -18,35 +17,15 @@ from typing import Any
 import pytest
 
 from tests.conftest import PASSWORD, make_user
+from tests.e2e.extension_scenario import in_namespace
 from tests.e2e.harness import CHROMIUM, SERVER, WAIT_MS, live_server
-from tests.e2e.netns import NamespaceUnavailable, run_in_loopback_namespace
-from tests.e2e.test_conversations_journey import _database_ports
+from tests.e2e.screens import screenshots, shots_folder
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ALICE = "alice@example.com"
 PHONE = "+14155550199"
-WIDTHS = (1280, 390)
-
-
-def _shots() -> Path:
-    folder = Path(os.environ.get("I3_SHOTS", "/tmp/i3-shots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _screenshots(page: Any, name: str) -> list[Path]:
-    paths = []
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        path = _shots() / f"{name}-{width}.png"
-        page.screenshot(path=str(path), full_page=True)
-        paths.append(path)
-        if width == 390:
-            scroll = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            assert scroll <= 0, f"{name} scrolls sideways by {scroll} px at 390 px"
-    page.set_viewport_size({"width": 1280, "height": 900})
-    return paths
+SHOTS = shots_folder("I3_SHOTS", "/tmp/i3-shots")
 
 
 def _reload_until(page: Any, text: str, seconds: float = 30) -> float:
@@ -94,18 +73,18 @@ def test_confirm_the_forwarding_phone_answer_a_call_and_see_a_text_delivered_off
             page.click("form[action='/dashboard/forwarding/phone/'] button[type=submit]")
             page.wait_for_selector("form[action='/dashboard/forwarding/phone/confirm/']")
             seen["asked"] = page.inner_text("body")
-            seen["shots"] += _screenshots(page, "forwarding-code-sent")
+            seen["shots"] += screenshots(page, SHOTS, "forwarding-code-sent")
             page.click("main a[href='/dashboard/simulate/sent/']")
             page.wait_for_url(f"{SERVER}/dashboard/simulate/sent/")
             seen["panel"] = page.inner_text("main")
-            seen["shots"] += _screenshots(page, "simulation-sent-texts")
+            seen["shots"] += screenshots(page, SHOTS, "simulation-sent-texts")
             code = re.search(r"Your NumFree code is (\d{6})", seen["panel"])[1]  # type: ignore[index]
             page.goto(f"{SERVER}/dashboard/forwarding/")
             page.fill("input[name=code]", code)
             page.click("form[action='/dashboard/forwarding/phone/confirm/'] button[type=submit]")
             page.wait_for_load_state()
             seen["confirmed"] = page.inner_text("body")
-            seen["shots"] += _screenshots(page, "forwarding-confirmed")
+            seen["shots"] += screenshots(page, SHOTS, "forwarding-confirmed")
             seen["timings"]["sign in to confirmed phone (s)"] = round(time.monotonic() - started, 1)
 
             # The code's text is delivered (Twilio's callbacks, POSTed by the worker), then deleted at
@@ -126,20 +105,15 @@ def test_confirm_the_forwarding_phone_answer_a_call_and_see_a_text_delivered_off
             seen["call_message"] = page.inner_text("body")
             seen["timings"]["answered call shown completed (s)"] = _reload_until(page, "45 s")
             seen["calls"] = page.inner_text("main")
-            seen["shots"] += _screenshots(page, "calls-answered")
+            seen["shots"] += screenshots(page, SHOTS, "calls-answered")
 
             page.goto(f"{SERVER}/privacy/center/")
             seen["privacy"] = page.inner_text("main")
-            seen["shots"] += _screenshots(page, "privacy-center")
+            seen["shots"] += screenshots(page, SHOTS, "privacy-center")
             browser.close()
         return seen
 
-    try:
-        seen = run_in_loopback_namespace(scenario, forward_ports=_database_ports(env))
-    except NamespaceUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true and no loopback-only network namespace: {exc}")
-        pytest.skip(f"needs a network namespace (unshare -n): {exc}")
+    seen = in_namespace(scenario, env)
 
     print("timings:", seen["timings"])
     assert "We texted a six-digit code" in seen["asked"]

@@ -22,7 +22,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from cryptography import x509
@@ -31,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.conftest import IN_CI
-from tests.e2e.netns import NamespaceUnavailable, forward_ports_into, run_in_named_namespace
+from tests.e2e.netns import NamespaceUnavailable, database_ports, forward_ports_into, run_in_named_namespace
 from tests.internet.topology import INTERNET_RANGE, SERVER_IP, Internet
 
 REPO = Path(__file__).resolve().parents[2]
@@ -186,16 +185,6 @@ def relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Relay]:
         assert internet.leftovers() == [], "namespaces left behind"
 
 
-def _ports_to_forward(env: dict[str, str]) -> tuple[int, ...]:
-    """PostgreSQL and Redis on the host's loopback, reached from the public namespace by forwarders."""
-    ports = []
-    for name, default in (("DATABASE_URL", 5432), ("REDIS_URL", 6379)):
-        parts = urlsplit(env.get(name, ""))
-        if parts.scheme in {"postgres", "postgresql", "redis"} and parts.hostname in {"127.0.0.1", "localhost"}:
-            ports.append(parts.port or default)
-    return tuple(ports)
-
-
 @dataclass
 class PublicServer:
     web: Started
@@ -226,7 +215,7 @@ def public_server(relay: Relay, subprocess_env: dict[str, str], tmp_path: Path) 
     }
     procfile = REPO / "Procfile"
     public = relay.internet.public
-    with forward_ports_into(public, _ports_to_forward(env)):
+    with forward_ports_into(public, database_ports(env)):
         web = start_in_namespace(public, procfile_command(procfile, "web"), env, tmp_path / "web.log")
         worker = start_in_namespace(public, procfile_command(procfile, "worker"), env, tmp_path / "worker.log")
         try:

@@ -15,7 +15,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from aiortc import (
@@ -33,7 +32,7 @@ from django.db import connection
 from accounts.tokens import issue_pair
 from telephony.models import CallLog
 from tests.conftest import IN_CI, make_user
-from tests.e2e.netns import NamespaceUnavailable, run_in_loopback_namespace
+from tests.e2e.netns import NamespaceUnavailable, database_ports, run_in_loopback_namespace
 from tests.signaling.conftest import befriend
 from tests.signaling.processes import Daphne, Socket, daphnes
 
@@ -330,16 +329,6 @@ async def place_answer_and_hang_up(server: Daphne, tokens: dict[str, str]) -> di
     return facts
 
 
-def _ports_to_forward(env: dict[str, str]) -> tuple[int, ...]:
-    """PostgreSQL and Redis on this machine's loopback, reached by daphne from inside the namespace."""
-    ports = []
-    for name, default in (("DATABASE_URL", 5432), ("REDIS_URL", 6379)):
-        parts = urlsplit(env.get(name, ""))
-        if parts.scheme in {"postgres", "postgresql", "redis"} and parts.hostname in {"127.0.0.1", "localhost"}:
-            ports.append(parts.port or default)
-    return tuple(ports)
-
-
 def _in_loopback_namespace(task: Callable[[], Any], env: dict[str, str]) -> Any:
     """task() in a loopback-only namespace whose lo also has 127.0.0.2, the address the peers gather."""
 
@@ -352,7 +341,7 @@ def _in_loopback_namespace(task: Callable[[], Any], env: dict[str, str]) -> Any:
         return task()
 
     try:
-        return run_in_loopback_namespace(with_second_address, forward_ports=_ports_to_forward(env))
+        return run_in_loopback_namespace(with_second_address, forward_ports=database_ports(env))
     except NamespaceUnavailable as exc:
         if IN_CI:
             pytest.fail(f"CI=true and no loopback-only network namespace: {exc}")
