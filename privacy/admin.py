@@ -173,21 +173,8 @@ class StaffAccessAdmin(admin.ModelAdmin):
 class PageViewAdmin(admin.ModelAdmin):
     """Staff see aggregates only: visits per day, never individual rows."""
 
-    actions = ["fulfil_and_email"]
-
     class Media:
         css = {"all": ["privacy/admin.css"]}
-
-    @admin.action(description="Mark fulfilled and email the requester")
-    def fulfil_and_email(self, request: HttpRequest, queryset: Any) -> None:
-        """One action per request: closed once (a conditional UPDATE), the requester emailed that it is done."""
-        closed = [dsr for dsr in queryset.open() if subject_requests.mark_fulfilled(dsr)]
-        skipped = queryset.count() - len(closed)
-        emailed = sum(1 for dsr in closed if dsr.requester_email and dsr.kind != DataSubjectRequest.DELETION)
-        message = f"{len(closed)} request(s) marked fulfilled; {emailed} requester(s) emailed."
-        if skipped:
-            message += f" {skipped} were not open and were left as they were."
-        self.message_user(request, message, messages.SUCCESS if closed else messages.WARNING)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_staff and obj is None
