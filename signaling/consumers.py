@@ -199,17 +199,18 @@ class SignalingConsumer(PlainWebsocketConsumer):
         self.contacts = identity.contacts
         self.hub = await get_hub()
         try:
-            devices = await self.hub.store.devices(self.user_id)
-            older = devices.pop(self.device_id, None)
-            if len(devices) >= settings.SIGNALING_MAX_DEVICES:
+            ttl = clock.seconds("SIGNALING_PRESENCE_TTL_MS")
+            devices = await self.hub.store.claim_device(
+                self.user_id, self.device_id, self.channel_name, clock.wall() + ttl, settings.SIGNALING_MAX_DEVICES
+            )
+            if devices is None:
                 await self._refuse("too_many_devices", CLOSE_TOO_MANY_DEVICES)
                 return
+            older = devices.pop(self.device_id, None)
             if older is not None:
                 await self.hub.control(older, {"type": "signal.replaced"})
             self.authed = True
             self.hub.add(self)
-            ttl = clock.seconds("SIGNALING_PRESENCE_TTL_MS")
-            await self.hub.store.add_device(self.user_id, self.device_id, self.channel_name, clock.wall() + ttl)
             await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         except (StoreUnavailable, Undeliverable):
             await self._refuse("service_unavailable", CLOSE_TRY_AGAIN)

@@ -37,6 +37,17 @@ class MemoryStore:
     async def add_device(self, user_id: int, device_id: str, address: str, expires: float) -> None:
         self.presence.setdefault(user_id, {})[device_id] = (address, expires)
 
+    async def claim_device(
+        self, user_id: int, device_id: str, address: str, expires: float, limit: int
+    ) -> dict[str, str] | None:
+        # No await between the count and the write: one event loop makes it atomic.
+        now = clock.wall()
+        before = {d: addr for d, (addr, exp) in self.presence.get(user_id, {}).items() if exp > now}
+        if len(before.keys() - {device_id}) >= limit:
+            return None
+        self.presence.setdefault(user_id, {})[device_id] = (address, expires)
+        return before
+
     async def refresh(self, entries: list[tuple[int, str, str]], expires: float) -> None:
         for user_id, device_id, address in entries:
             await self.add_device(user_id, device_id, address, expires)
@@ -128,6 +139,35 @@ class RedisStore:
 
     async def add_device(self, user_id: int, device_id: str, address: str, expires: float) -> None:
         await self.refresh([(user_id, device_id, address)], expires)
+
+    # Counts the live devices other than this one and adds it only under the limit, in one step,
+    # so six sign-ins at once cannot all pass a check made before any of them was written.
+    CLAIM_DEVICE = """
+    local now, device, limit = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+    local entries = redis.call('HGETALL', KEYS[1])
+    local live, others = {}, 0
+    for i = 1, #entries, 2 do
+      local expires = tonumber(string.match(entries[i + 1], '|([^|]*)$')) or 0
+      if expires > now then
+        table.insert(live, entries[i]); table.insert(live, entries[i + 1])
+        if entries[i] ~= device then others = others + 1 end
+      end
+    end
+    if others >= limit then return {0, live} end
+    redis.call('HSET', KEYS[1], device, ARGV[4])
+    redis.call('EXPIRE', KEYS[1], ARGV[5])
+    return {1, live}
+    """
+
+    async def claim_device(
+        self, user_id: int, device_id: str, address: str, expires: float, limit: int
+    ) -> dict[str, str] | None:
+        key = self._key("P", user_id)
+        args = [clock.wall(), device_id, limit, f"{address}|{expires}", self._ttl_s()]
+        claimed, flat = await self._run(lambda r: r.eval(self.CLAIM_DEVICE, 1, key, *args))
+        if not claimed:
+            return None
+        return {flat[i]: flat[i + 1].rsplit("|", 1)[0] for i in range(0, len(flat), 2)}
 
     async def refresh(self, entries: list[tuple[int, str, str]], expires: float) -> None:
         async def run(r: Any) -> None:

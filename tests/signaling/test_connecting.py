@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -174,3 +175,38 @@ async def test_two_sockets_of_one_user_do_not_share_state(alice, bob):
     assert await first.recv() == {"type": "pong", "id": "1"}
     assert await second.silent()
     await asyncio.gather(first.close(), second.close())
+
+
+async def test_eight_new_devices_signing_in_at_once_get_five_sockets_and_three_refusals(alice, monkeypatch):
+    """The device limit is one atomic claim: with a store slow to answer, a count read before
+    any of them was written let all eight in."""
+    from signaling.hub import get_hub
+
+    store = (await get_hub()).store
+    read_devices = store.devices
+
+    async def slow_devices(user_id: int) -> dict[str, str]:
+        devices = await read_devices(user_id)
+        await asyncio.sleep(0.2)
+        return devices
+
+    monkeypatch.setattr(store, "devices", slow_devices)
+    token = await token_for(alice)
+    sockets = [await open_socket() for _ in range(8)]
+    await asyncio.gather(
+        *(s.send({"type": "auth", "token": token, "device_id": f"device-{n:04d}"}) for n, s in enumerate(sockets))
+    )
+
+    async def outcome(socket) -> str:  # type: ignore[no-untyped-def]
+        message = await socket.ws.receive_output(5)
+        if message["type"] == "websocket.send" and json.loads(message["text"])["type"] == "auth.ok":
+            return "ok"
+        while message["type"] != "websocket.close":
+            message = await socket.ws.receive_output(5)
+        return str(message.get("code"))
+
+    outcomes = await asyncio.gather(*(outcome(s) for s in sockets))
+    assert sorted(outcomes) == ["4409"] * 3 + ["ok"] * 5
+    for socket, result in zip(sockets, outcomes, strict=True):
+        if result == "ok":
+            await socket.close()
