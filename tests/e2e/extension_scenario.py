@@ -45,8 +45,10 @@ def two_signed_in_mutual_contacts(
     popup_b = bob.sign_in(BOB, PASSWORD)
     popup_a.fill("#add-contact input[name=email]", BOB)
     popup_a.click("#add-contact button[type=submit]")
-    request = popup_b.wait_for_selector(f'#requests li[data-email="{ALICE}"][data-status="incoming"]', timeout=WAIT_MS)
-    request.query_selector("button.accept-contact").click()
+    request = f'#requests li[data-email="{ALICE}"][data-status="incoming"]'
+    popup_b.wait_for_selector(request, timeout=WAIT_MS)
+    # By selector, not a held handle: the popup re-renders its lists on each presence snapshot.
+    popup_b.click(f"{request} button.accept-contact")
     popup_a.wait_for_selector(contact_row(BOB, online=True), timeout=WAIT_MS)
     popup_b.wait_for_selector(contact_row(ALICE, online=True), timeout=WAIT_MS)
     return alice, bob, popup_a, popup_b

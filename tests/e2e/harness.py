@@ -172,6 +172,7 @@ def place_and_answer_call(
     notifications = callee.notifications()
     assert list(notifications) == [f"incoming:{call_id}"], notifications
     with callee.context.expect_page(lambda page: "/call/call.html" in page.url, timeout=WAIT_MS) as callee_window:
-        ringing.query_selector("button.accept").click()
+        # By selector, not the handle above: the popup re-renders its lists on each snapshot.
+        callee_popup.click(f'#incoming-list li[data-call-id="{call_id}"] button.accept')
     window_b = callee_window.value
     return window_a, window_b, call_id

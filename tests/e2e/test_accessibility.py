@@ -75,9 +75,11 @@ def test_every_extension_page_has_no_serious_or_critical_axe_violation(subproces
             popup_b = bob.sign_in(BOB, PASSWORD)
             popup_a.fill("#add-contact input[name=email]", BOB)
             popup_a.click("#add-contact button[type=submit]")
-            request = popup_b.wait_for_selector(f'#requests li[data-email="{ALICE}"]', timeout=WAIT_MS)
+            request = f'#requests li[data-email="{ALICE}"]'
+            popup_b.wait_for_selector(request, timeout=WAIT_MS)
             found["popup, contact request"] = _violations(popup_b, axe_source)
-            request.query_selector("button.accept-contact").click()
+            # By selector, not a held handle: the popup re-renders its lists on each presence snapshot.
+            popup_b.click(f"{request} button.accept-contact")
             popup_a.wait_for_selector(contact_row(BOB, online=True), timeout=WAIT_MS)
             popup_a.click(f'#contacts li[data-email="{BOB}"] button.remove')
             found["popup, confirming a removal"] = _violations(popup_a, axe_source)
