@@ -105,7 +105,7 @@ def set_up(
             user=user,
             kind=CallLog.KIND_PHONE,
             direction="in",
-            external_id=f"CA{user.pk}{i:030d}",
+            external_id=f"CA{user.pk:016d}{i:016d}",
             peer_number=f"+1202555{i:04d}",
             started_at=now - timedelta(minutes=i),
             missed=True,
@@ -115,7 +115,7 @@ def set_up(
         SmsLog.objects.create(
             user=user,
             direction="in",
-            message_sid=f"SM{user.pk}{i:030d}",
+            message_sid=f"SM{user.pk:016d}{i:016d}",
             peer_number=f"+1303555{i:04d}",
             our_number=number,
             status="received",
@@ -125,8 +125,8 @@ def set_up(
     for i in range(voicemails):
         Voicemail.objects.create(
             user=user,
-            recording_sid=f"RE{user.pk}{i:030d}",
-            call_sid=f"CA{user.pk}{i:030d}",
+            recording_sid=f"RE{user.pk:016d}{i:016d}",
+            call_sid=f"CA{user.pk:016d}{i:016d}",
             peer_number="+12025550000",
             heard=i < heard,
         )
