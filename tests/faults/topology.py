@@ -314,7 +314,7 @@ class SmsStream:
             try:
                 assert during is not None
                 during()
-            except BaseException as exc:  # noqa: BLE001 - reported in the test's thread
+            except BaseException as exc:  # reported in the test's thread
                 errors.append(exc)
 
         for index in range(self.count):
@@ -341,7 +341,9 @@ class Row:
 
     def line(self) -> str:
         recovery = "-" if self.recovery is None else f"{self.recovery:.1f}"
-        return f"{self.fault:<44} {self.sent:>5} {self.delivered:>9} {self.lost:>5} {self.duplicated:>10} {recovery:>10}"
+        return (
+            f"{self.fault:<44} {self.sent:>5} {self.delivered:>9} {self.lost:>5} {self.duplicated:>10} {recovery:>10}"
+        )
 
 
 HEADER = f"{'fault':<44} {'sent':>5} {'delivered':>9} {'lost':>5} {'duplicated':>10} {'recovery s':>10}"
