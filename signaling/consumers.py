@@ -20,6 +20,7 @@ from signaling import clock
 from signaling.auth import AuthFailure, Identity, authenticate, load_contacts
 from signaling.calls import error
 from signaling.contacts import is_mutual_contact
+from signaling.frame_limiter import FrameLimiter
 from signaling.hub import Hub, dumps, get_hub
 from signaling.layers import Undeliverable
 from signaling.notify import user_group
@@ -68,11 +69,9 @@ class SignalingConsumer(PlainWebsocketConsumer):
         self.contacts: dict[int, str] = {}
         self.seen_online: dict[int, bool] = {}
         self.homes: dict[str, str] = {}  # call_id -> the registry holding it
-        self.rate = float(settings.SIGNALING_RATE_PER_SECOND)
-        self.burst = float(settings.SIGNALING_RATE_BURST)
-        self.tokens = self.burst
-        self.last_refill = clock.monotonic()
-        self.strikes = 0
+        self.limiter = FrameLimiter(
+            float(settings.SIGNALING_RATE_PER_SECOND), float(settings.SIGNALING_RATE_BURST), clock.monotonic()
+        )
         await self.accept()
         self.auth_timer = clock.call_later(
             "SIGNALING_AUTH_TIMEOUT_MS", lambda: asyncio.ensure_future(self._auth_timeout())
@@ -86,7 +85,7 @@ class SignalingConsumer(PlainWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closing:
             return
-        if not self._take_token(1):
+        if not self.limiter.admit(clock.monotonic()):
             await self._refused_frame()
             return
         if text_data is None:
@@ -98,7 +97,8 @@ class SignalingConsumer(PlainWebsocketConsumer):
             if not self.authed:
                 await self._refuse("not_authenticated", CLOSE_NOT_AUTHENTICATED, "The first frame must be auth.")
                 return
-            self._take_token(4)  # bad frames cost more: a client sending only garbage ends up closed
+            # Bad frames cost more: a client sending only garbage ends up closed.
+            self.limiter.charge(4, clock.monotonic())
             await self._error(exc.code, {"id": exc.frame_id}, exc.message)
             return
         if not self.authed:
@@ -121,19 +121,8 @@ class SignalingConsumer(PlainWebsocketConsumer):
             except (StoreUnavailable, Undeliverable):  # Redis is down: say so, keep the socket
                 await self._error("service_unavailable", frame)
 
-    def _take_token(self, cost: float) -> bool:
-        now = clock.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.last_refill) * self.rate)
-        self.last_refill = now
-        if self.tokens >= 1:
-            self.tokens -= cost
-            self.strikes = 0
-            return True
-        self.strikes += 1
-        return False
-
     async def _refused_frame(self) -> None:
-        if self.strikes > settings.SIGNALING_RATE_STRIKES:
+        if self.limiter.strikes > settings.SIGNALING_RATE_STRIKES:
             await self._refuse("rate_limited", CLOSE_RATE_LIMITED, "Too many frames.")
         else:
             await self._error("rate_limited", {}, "Too many frames; this one was not processed.")
@@ -167,7 +156,10 @@ class SignalingConsumer(PlainWebsocketConsumer):
                 return
         if frame["type"] == "call.answer":
             self._remember(call_id, home)
-        if not await self.hub.to_registry(home, self._event(frame["type"], frame)):
+        delivered, now = await self.hub.route(home, self._event(frame["type"], frame))  # adopts if home died
+        if now != home and call_id in self.homes:
+            self._remember(call_id, now)
+        if not delivered:
             await self._error("not_delivered", frame)
 
     def _event(self, op: str, frame: dict[str, Any]) -> dict[str, Any]:
@@ -221,7 +213,8 @@ class SignalingConsumer(PlainWebsocketConsumer):
             calls = await self.hub.store.calls_of_device(self.user_id, self.device_id)
             for call_id, home in calls.items():
                 self._remember(call_id, home)
-                await self.hub.to_registry(home, self._event("back", {"call_id": call_id}))
+                _, home = await self.hub.route(home, self._event("back", {"call_id": call_id}))
+                self._remember(call_id, home)
         reply: dict[str, Any] = {"type": "auth.ok", "email": self.email}
         if "id" in frame:
             reply["id"] = frame["id"]
@@ -264,6 +257,10 @@ class SignalingConsumer(PlainWebsocketConsumer):
             await self.hub.registry.handle(message["event"])
         except (StoreUnavailable, Undeliverable):
             logger.warning("signaling: a call event was dropped: Redis is unavailable")
+
+    async def signal_home(self, message: dict[str, Any]) -> None:
+        """Another process adopted one of this socket's calls (its home died)."""
+        self._remember(message["call_id"], message["home"])
 
     async def signal_presence(self, message: dict[str, Any]) -> None:
         if self.authed:
