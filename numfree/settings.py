@@ -426,6 +426,8 @@ NUMBER_COUNTRIES = env.list("NUMFREE_NUMBER_COUNTRIES", ["US", "CA"])
 # An SMS body that could not be emailed within this many hours is dropped and
 # the user is told a message could not be forwarded (docs/telephony.md).
 SMS_UNDELIVERABLE_HOURS = env.int("NUMFREE_SMS_UNDELIVERABLE_HOURS", 72, minimum=1, maximum=24 * 14)
+# How often the worker asks Twilio for texts whose webhook never reached us (telephony/reconcile.py).
+SMS_RECONCILE_SECONDS = env.int("NUMFREE_SMS_RECONCILE_SECONDS", 60, minimum=2, maximum=3600)
 RING_SECONDS = env.int("NUMFREE_RING_SECONDS", 20, minimum=5, maximum=60)
 VOICEMAIL_MAX_SECONDS = env.int("NUMFREE_VOICEMAIL_MAX_SECONDS", 120, minimum=10, maximum=600)
 VOICEMAIL_DEFAULT_GREETING = "The person you are calling is not available. Please leave a message after the tone."

@@ -117,6 +117,8 @@ class PhoneNumber(models.Model):
     twilio_sid = models.CharField(max_length=34, unique=True)
     country = models.CharField(max_length=2)
     bought_at = models.DateTimeField(default=timezone.now)
+    # Reconciliation's high-water mark: Twilio's inbound texts up to here were compared with ours.
+    texts_checked_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"number {self.twilio_sid}"
