@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import phonenumbers
-from django.db import IntegrityError, transaction
+from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from telephony.models import NamedNumber, PhoneNumber, normalize_number
 
@@ -88,14 +89,13 @@ def name_number(user: User, number: str, name: str) -> NamedNumber:
     name = " ".join(name.split())
     if not name:
         raise AddressBookError("Write a name.")
-    updated = NamedNumber.objects.filter(user=user, number=e164).update(name=name)
-    if updated:
-        return NamedNumber.objects.get(user=user, number=e164)
-    if NamedNumber.objects.filter(user=user).count() >= MAX_NAMED_NUMBERS:
-        raise AddressBookError(f"Your address book is full ({MAX_NAMED_NUMBERS} names); remove one first.")
-    try:
-        with transaction.atomic():
-            return NamedNumber.objects.create(user=user, number=e164, name=name)
-    except IntegrityError:  # the same name saved twice at once
-        NamedNumber.objects.filter(user=user, number=e164).update(name=name)
-        return NamedNumber.objects.get(user=user, number=e164)
+    with transaction.atomic():
+        # The account's row is locked first, so saves for one user take turns: the count below
+        # is still true when the row is written, and racing saves cannot pass the limit together.
+        get_user_model().objects.select_for_update().only("pk").get(pk=user.pk)
+        if NamedNumber.objects.filter(user=user, number=e164).update(name=name):
+            return NamedNumber.objects.get(user=user, number=e164)
+        if NamedNumber.objects.filter(user=user).count() >= MAX_NAMED_NUMBERS:
+            plural = "" if MAX_NAMED_NUMBERS == 1 else "s"
+            raise AddressBookError(f"Your address book is full ({MAX_NAMED_NUMBERS} name{plural}); remove one first.")
+        return NamedNumber.objects.create(user=user, number=e164, name=name)
