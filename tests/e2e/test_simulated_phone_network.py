@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD
 from tests.e2e.extension_scenario import in_namespace
 from tests.e2e.harness import CHROMIUM, SERVER, WAIT_MS, live_server
 from tests.e2e.screens import screenshots, shots_folder
+from tests.e2e.subscribers import subscriber_with_a_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,14 +41,7 @@ def _reload_until(page: Any, text: str, seconds: float = 30) -> float:
 
 
 def test_confirm_the_forwarding_phone_answer_a_call_and_see_a_text_delivered_offline(subprocess_env, tmp_path) -> None:
-    from telephony import twilio_api
-    from telephony.models import PhoneNumber
-    from tests.telephony.conftest import give_plan
-
-    alice = make_user(ALICE, name="Alice")
-    give_plan(alice)
-    bought = twilio_api.buy_number(twilio_api.search_numbers("US", "415")[0].e164)
-    PhoneNumber.objects.create(user=alice, e164=bought.e164, twilio_sid=bought.sid, country="US")
+    subscriber_with_a_number(ALICE, name="Alice")
     env = {**subprocess_env, "NUMFREE_DATA_DIR": str(tmp_path / "data"), "DEBUG": "1"}
     logs = tmp_path / "logs"
     logs.mkdir()
