@@ -1,7 +1,9 @@
 """The call state machine: ringing, first answer wins, candidates, hangups, timers, glare.
 
 A call lives in the process where it was placed (its "home"); frames for it
-from any process come here as events. Each event is decided synchronously
+from any process come here as events. Its record is in the shared store (at
+invite and answer), so when its home dies another process adopts it
+(call_recovery.py). Each event is decided synchronously
 (state changes before any await), then its frames are delivered. The server
 relays SDP and candidates between the two parties only, and never reads them.
 """
@@ -42,6 +44,7 @@ class Call:
     held_callee: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     timer: asyncio.TimerHandle | None = None
     grace: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+    dead_roles: set[str] = field(default_factory=set)  # in grace because their process stopped beating
     ended: bool = False
 
     @property
@@ -132,7 +135,7 @@ class CallRegistry:
         self.calls[call_id] = call
         self.hub.log(call_log.log_call_started, call_id, call.caller_id, call.callee_id, call.started_at)
         try:
-            await store.set_home(call_id, self.hub.registry_address)
+            await store.set_home(call_id, self.hub.registry_address, self._record(call))
             await store.add_device_call(call.caller_id, call.caller_device, call_id, self.hub.registry_address)
             devices = await store.devices(call.callee_id)
             waiting = await store.pend(
@@ -171,6 +174,17 @@ class CallRegistry:
             await self._send(self._end(call, "offline", missed=True, notify=[call.caller_addr]))
             return
         await self._reply(event, {"type": "call.status", "call_id": call_id, "status": "ringing"})
+
+    @staticmethod
+    def _record(call: Call) -> dict[str, Any]:
+        """What another process needs to adopt the call (no emails, no SDP)."""
+        return {
+            "caller_id": call.caller_id,
+            "caller_device": call.caller_device,
+            "caller_addr": call.caller_addr,
+            "callee_id": call.callee_id,
+            "started_at": call.started_at.isoformat(),
+        }
 
     @staticmethod
     def hub_setting(name: str) -> int:
@@ -223,6 +237,14 @@ class CallRegistry:
                 call.callee_id, call.answered_device or "", call.call_id, self.hub.registry_address
             )
             await store.unpend(call.call_id, call.pair)
+            await store.update_call(
+                call.call_id,
+                {
+                    "answered_device": call.answered_device,
+                    "answered_addr": call.answered_addr,
+                    "answered_at": call.answered_at.isoformat() if call.answered_at else None,
+                },
+            )
 
     def _reject(self, call: Call, event: dict[str, Any]) -> Out:
         frame = event["frame"]
@@ -313,9 +335,11 @@ class CallRegistry:
     def _back(self, call: Call, event: dict[str, Any]) -> Out:
         if event["user_id"] == call.caller_id and event["device_id"] == call.caller_device:
             call.caller_addr = event["addr"]
+            call.dead_roles.discard("caller")
             self._cancel(call.grace.pop("caller", None))
         elif event["user_id"] == call.callee_id and event["device_id"] == call.answered_device:
             call.answered_addr = event["addr"]
+            call.dead_roles.discard("callee")
             self._cancel(call.grace.pop("callee", None))
         return []
 
@@ -362,7 +386,7 @@ class CallRegistry:
 
     async def _forget(self, call: Call) -> None:
         with contextlib.suppress(StoreUnavailable):
-            await self.hub.store.forget_call(call.call_id, call.parties(), call.pair)
+            await self.hub.store.forget_call(call.call_id, call.parties(), call.pair, home=self.hub.registry_address)
 
     @staticmethod
     def _cancel(handle: asyncio.TimerHandle | None) -> None:

@@ -5,6 +5,10 @@ lookup), so the cost of relaying does not depend on how many sockets are
 connected; a frame for another process goes through the channel layer to that
 process. `deliver()` says whether the frame was handed on, so a sender is
 never left thinking a dropped frame arrived.
+
+The hub also beats this process's liveness stamp, adopts the calls of dead
+processes (call_recovery.py), and on SIGTERM drains: every socket is closed
+with 1012 so its client reconnects elsewhere (graceful.py).
 """
 
 from __future__ import annotations
@@ -18,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from signaling import clock, gc_pauses
+from signaling import call_recovery, clock, gc_pauses
 from signaling.layers import LocalChannelLayer, Undeliverable
 from signaling.notify import LAYER
-from signaling.state_store import StoreUnavailable, get_store
+from signaling.state_store import StoreUnavailable, get_store, liveness_s
 
 if TYPE_CHECKING:
     from signaling.calls import CallRegistry
@@ -29,6 +33,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 LOG_BATCH = 200
+CLOSE_RESTARTING = 1012  # "service restart": the client reconnects after a random 0-5 s
 
 
 def _write_log_batch(batch: list[tuple[Any, tuple[Any, ...], dict[str, Any]]]) -> None:
@@ -56,6 +61,7 @@ class Hub:
         self._log_queue: asyncio.Queue[tuple[Any, tuple[Any, ...], dict[str, Any]]] = asyncio.Queue()
         self._log_idle = asyncio.Event()
         self._log_idle.set()
+        self.draining = False
 
     async def start(self) -> None:
         from signaling.calls import CallRegistry
@@ -67,6 +73,7 @@ class Hub:
             self.loop.create_task(self._run_presence_upkeep()),
             self.loop.create_task(self._run_call_log()),
             self.loop.create_task(self._run_gc_upkeep()),
+            self.loop.create_task(self._run_liveness()),
         ]
         if hasattr(self.layer, "on_reconnect"):
             self.layer.on_reconnect.append(self._after_reconnect)
@@ -115,6 +122,16 @@ class Hub:
             await self.registry.handle(event)
             return True
         return await self.control(home, {"type": "signal.call", "event": event})
+
+    async def route(self, home: str, event: dict[str, Any]) -> tuple[bool, str]:
+        """Hand a call event to its home; if that home is dead, adopt the call (or find who did).
+        Returns whether the event was handed on, and the home to remember."""
+        if await self.to_registry(home, event):
+            return True, home
+        moved = await call_recovery.adopt(self.registry, event["call_id"], home)
+        if moved is None or moved == home:
+            return False, home
+        return await self.to_registry(moved, event), moved
 
     async def _run_registry(self) -> None:
         while True:
@@ -178,8 +195,43 @@ class Hub:
     async def _after_reconnect(self) -> None:
         """Redis came back (perhaps empty): put this process's sockets back and resync."""
         with contextlib.suppress(StoreUnavailable):
+            await self.beat()
             await self.refresh_presence()
             await self.sweep_presence()
+
+    # --- liveness: calls of dead processes ---
+    async def _run_liveness(self) -> None:
+        while True:
+            try:
+                await self.beat()
+            except StoreUnavailable:
+                pass
+            except Exception:
+                logger.exception("signaling: liveness beat failed")
+            await asyncio.sleep(liveness_s() / 3)
+
+    async def beat(self) -> None:
+        if self.draining:
+            return
+        dead, orphans, lapsed = await self.store.beat(self.registry_address.partition("!")[0], liveness_s())
+        await call_recovery.after_beat(self.registry, dead, orphans, lapsed)
+
+    # --- graceful restart ---
+    async def drain(self, timeout: float = 3.0) -> None:
+        """Close every socket with 1012, wait (bounded) for them to leave and for the call log,
+        then stop counting as alive, so other processes adopt this one's calls at once."""
+        self.draining = True
+        for consumer in list(self.consumers.values()):
+            consumer.closing = True
+            await consumer.close(code=CLOSE_RESTARTING)
+        deadline = self.loop.time() + timeout
+        while self.consumers and self.loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.call_log_written(), max(0.1, deadline - self.loop.time()))
+        with contextlib.suppress(StoreUnavailable):
+            await self.store.mark_dead(self.registry_address.partition("!")[0])
+        call_recovery.let_go(self.registry)
 
 
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}

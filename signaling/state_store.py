@@ -1,6 +1,11 @@
 """Signaling state shared by every web process: who is online on which device,
 which process holds a call, and calls waiting for an answer (for glare).
 
+A call's record (parties, devices, times: no emails, no SDP) and its home are
+written at invite and answer; every process beats a liveness stamp, so the
+calls of a process that stopped beating can be adopted by another one with a
+compare-and-set of the home (`adopt`). Relayed frames never touch the store.
+
 `MemoryStore` serves the single-process embedded mode; `RedisStore` is used
 when REDIS_URL is set. Presence entries carry an expiry stamp that each
 process refreshes for its own sockets, so a process that dies stops counting
@@ -27,12 +32,39 @@ def _pair(a: int, b: int) -> str:
     return f"{min(a, b)}:{max(a, b)}"
 
 
+def process_of(address: str) -> str:
+    """The process part of a channel or registry address (`<process>!<n>`)."""
+    return address.partition("!")[0]
+
+
+# How long an unanswered beat leaves a process counted alive; beats come every third of it.
+LIVENESS_MAX_S = 3.0
+# A dead process's stamp is kept this long (so every process sees it), then dropped once it holds no call.
+DEAD_KEPT_S = 3600
+
+
+def liveness_s() -> float:
+    return min(LIVENESS_MAX_S, settings.SIGNALING_PRESENCE_TTL_MS / 1000)
+
+
+class Adoption:
+    """What `adopt` found: the record when this process now holds the call, or where it is."""
+
+    def __init__(self, status: str, home: str | None = None, record: dict[str, Any] | None = None) -> None:
+        self.status = status  # "adopted", "moved" (home is elsewhere), "alive" (its home still beats), "gone"
+        self.home = home
+        self.record = record
+
+
 class MemoryStore:
     def __init__(self) -> None:
         self.presence: dict[int, dict[str, tuple[str, float]]] = {}
         self.homes: dict[str, str] = {}
         self.device_calls: dict[tuple[int, str], dict[str, str]] = {}
         self.pending: dict[str, dict[str, dict[str, Any]]] = {}
+        self.records: dict[str, dict[str, Any]] = {}
+        self.beats: dict[str, float] = {}  # process -> last beat (wall seconds)
+        self.process_calls: dict[str, set[str]] = {}
 
     async def add_device(self, user_id: int, device_id: str, address: str, expires: float) -> None:
         self.presence.setdefault(user_id, {})[device_id] = (address, expires)
@@ -66,14 +98,64 @@ class MemoryStore:
     async def online(self, user_ids: list[int]) -> set[int]:
         return {uid for uid in user_ids if await self.devices(uid)}
 
-    async def set_home(self, call_id: str, home: str) -> None:
+    async def set_home(self, call_id: str, home: str, record: dict[str, Any] | None = None) -> None:
         self.homes[call_id] = home
+        if record is not None:
+            self.records[call_id] = dict(record)
+            self.process_calls.setdefault(process_of(home), set()).add(call_id)
 
     async def home(self, call_id: str) -> str | None:
         return self.homes.get(call_id)
 
-    async def forget_call(self, call_id: str, parties: list[tuple[int, str]], pair: tuple[int, int]) -> None:
+    async def update_call(self, call_id: str, fields: dict[str, Any]) -> None:
+        if call_id in self.records:
+            self.records[call_id].update(fields)
+
+    async def beat(self, process: str, alive_for: float) -> tuple[set[str], dict[str, str], bool]:
+        """Stamp this process alive; returns the dead processes, the calls still homed on them,
+        and whether this process's own stamp had lapsed (others may have adopted its calls)."""
+        now = clock.wall()
+        lapsed = 0 < self.beats.get(process, now) <= now - alive_for
+        self.beats[process] = now
+        dead = {p for p, at in self.beats.items() if at <= now - alive_for}
+        for p in [p for p in dead if self.beats[p] < now - DEAD_KEPT_S and not self.process_calls.get(p)]:
+            del self.beats[p]
+        orphans = {c: self.homes[c] for p in dead for c in self.process_calls.get(p, ()) if c in self.homes}
+        return dead, orphans, lapsed
+
+    async def mark_dead(self, process: str) -> None:
+        self.beats[process] = 0.0
+
+    def _alive(self, process: str, alive_for: float) -> bool:
+        return self.beats.get(process, 0.0) > clock.wall() - alive_for
+
+    async def adopt(self, call_id: str, expected: str, new_home: str, alive_for: float) -> Adoption:
+        # No await between the read and the write: one event loop makes this the compare-and-set.
+        home = self.homes.get(call_id)
+        if home is None or call_id not in self.records:
+            return Adoption("gone")
+        if home != expected:
+            return Adoption("moved", home)
+        if self._alive(process_of(home), alive_for):
+            return Adoption("alive", home)
+        self.homes[call_id] = new_home
+        self.process_calls.get(process_of(home), set()).discard(call_id)
+        self.process_calls.setdefault(process_of(new_home), set()).add(call_id)
+        return Adoption("adopted", new_home, dict(self.records[call_id]))
+
+    async def live_devices(self, user_ids: list[int], alive_for: float) -> dict[int, dict[str, str]]:
+        """Each user's devices whose presence entry is current and whose process still beats."""
+        return {
+            uid: {d: a for d, a in (await self.devices(uid)).items() if self._alive(process_of(a), alive_for)}
+            for uid in user_ids
+        }
+
+    async def forget_call(
+        self, call_id: str, parties: list[tuple[int, str]], pair: tuple[int, int], home: str = ""
+    ) -> None:
         self.homes.pop(call_id, None)
+        self.records.pop(call_id, None)
+        self.process_calls.get(process_of(home), set()).discard(call_id)
         for user_id, device_id in parties:
             calls = self.device_calls.get((user_id, device_id), {})
             calls.pop(call_id, None)
@@ -85,7 +167,8 @@ class MemoryStore:
         self.device_calls.setdefault((user_id, device_id), {})[call_id] = home
 
     async def calls_of_device(self, user_id: int, device_id: str) -> dict[str, str]:
-        return dict(self.device_calls.get((user_id, device_id), {}))
+        calls = self.device_calls.get((user_id, device_id), {})
+        return {call_id: self.homes[call_id] for call_id in calls if call_id in self.homes}
 
     async def pend(self, call_id: str, pair: tuple[int, int], info: dict[str, Any]) -> dict[str, dict[str, Any]]:
         waiting = self.pending.setdefault(_pair(*pair), {})
@@ -216,16 +299,123 @@ class RedisStore:
         results = await self._run(run)
         return {uid for uid, entries in zip(user_ids, results, strict=True) if self._live(entries)}
 
-    async def set_home(self, call_id: str, home: str) -> None:
-        await self._run(lambda r: r.set(self._key("C", call_id), home, ex=self.DAY))
+    async def set_home(self, call_id: str, home: str, record: dict[str, Any] | None = None) -> None:
+        async def run(r: Any) -> None:
+            pipe = r.pipeline(transaction=True)
+            pipe.set(self._key("C", call_id), home, ex=self.DAY)
+            if record is not None:
+                pipe.set(self._key("R", call_id), json.dumps(record), ex=self.DAY)
+                pipe.sadd(self._key("K", process_of(home)), call_id).expire(self._key("K", process_of(home)), self.DAY)
+            await pipe.execute()
+
+        await self._run(run)
 
     async def home(self, call_id: str) -> str | None:
         return await self._run(lambda r: r.get(self._key("C", call_id)))
 
-    async def forget_call(self, call_id: str, parties: list[tuple[int, str]], pair: tuple[int, int]) -> None:
+    # Merges fields into the JSON record, if the call still has one.
+    UPDATE_CALL = """
+    local raw = redis.call('GET', KEYS[1])
+    if not raw then return 0 end
+    local record = cjson.decode(raw)
+    for k, v in pairs(cjson.decode(ARGV[1])) do record[k] = v end
+    redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
+    return 1
+    """
+
+    async def update_call(self, call_id: str, fields: dict[str, Any]) -> None:
+        key = self._key("R", call_id)
+        await self._run(lambda r: r.eval(self.UPDATE_CALL, 1, key, json.dumps(fields)))
+
+    # Stamps the process alive (Redis's clock, so machines' clocks need not agree); returns the
+    # processes whose stamp is older than ARGV[2] seconds and the calls still homed on them.
+    BEAT = """
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+    local before = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '-1')
+    local lapsed = 0
+    if before > 0 and before <= now - tonumber(ARGV[2]) then lapsed = 1 end
+    redis.call('ZADD', KEYS[1], now, ARGV[1])
+    local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+    local orphans = {}
+    for _, process in ipairs(dead) do
+      local calls = redis.call('SMEMBERS', ARGV[3] .. process)
+      if #calls == 0 and tonumber(redis.call('ZSCORE', KEYS[1], process)) < now - tonumber(ARGV[4]) then
+        redis.call('ZREM', KEYS[1], process)
+      end
+      for _, call_id in ipairs(calls) do
+        local home = redis.call('GET', ARGV[5] .. call_id)
+        if home then table.insert(orphans, call_id); table.insert(orphans, home)
+        else redis.call('SREM', ARGV[3] .. process, call_id) end
+      end
+    end
+    return {dead, orphans, lapsed}
+    """
+
+    async def beat(self, process: str, alive_for: float) -> tuple[set[str], dict[str, str], bool]:
+        args = [process, alive_for, self._key("K", ""), DEAD_KEPT_S, self._key("C", "")]
+        dead, flat, lapsed = await self._run(lambda r: r.eval(self.BEAT, 1, self._key("alive"), *args))
+        return set(dead), {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}, bool(lapsed)
+
+    async def mark_dead(self, process: str) -> None:
+        await self._run(lambda r: r.zadd(self._key("alive"), {process: 0}))
+
+    # The compare-and-set: the home moves to ARGV[2] only if it is still ARGV[1] and that
+    # process's stamp is older than ARGV[3] seconds; two processes adopting at once: one wins.
+    ADOPT = """
+    local home = redis.call('GET', KEYS[1])
+    local record = redis.call('GET', KEYS[2])
+    if not home or not record then return {'gone'} end
+    if home ~= ARGV[1] then return {'moved', home} end
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+    local stamp = tonumber(redis.call('ZSCORE', KEYS[3], ARGV[4]) or '0')
+    if stamp > now - tonumber(ARGV[3]) then return {'alive', home} end
+    redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+    redis.call('SREM', KEYS[4], ARGV[6])
+    redis.call('SADD', KEYS[5], ARGV[6])
+    redis.call('EXPIRE', KEYS[5], ARGV[5])
+    return {'adopted', ARGV[2], record}
+    """
+
+    async def adopt(self, call_id: str, expected: str, new_home: str, alive_for: float) -> Adoption:
+        keys = [
+            self._key("C", call_id),
+            self._key("R", call_id),
+            self._key("alive"),
+            self._key("K", process_of(expected)),
+            self._key("K", process_of(new_home)),
+        ]
+        args = [expected, new_home, alive_for, process_of(expected), self.DAY, call_id]
+        result = await self._run(lambda r: r.eval(self.ADOPT, len(keys), *keys, *args))
+        record = json.loads(result[2]) if len(result) > 2 else None
+        return Adoption(result[0], result[1] if len(result) > 1 else None, record)
+
+    async def live_devices(self, user_ids: list[int], alive_for: float) -> dict[int, dict[str, str]]:
+        async def run(r: Any) -> list[Any]:
+            pipe = r.pipeline(transaction=False)
+            pipe.time()
+            for uid in user_ids:
+                pipe.hgetall(self._key("P", uid))
+            pipe.zrange(self._key("alive"), 0, -1, withscores=True)
+            return await pipe.execute()
+
+        now_parts, *entries, stamps = await self._run(run)
+        now = now_parts[0] + now_parts[1] / 1_000_000
+        alive = {process for process, at in stamps if at > now - alive_for}
+        return {
+            uid: {d: a for d, a in self._live(found).items() if process_of(a) in alive}
+            for uid, found in zip(user_ids, entries, strict=True)
+        }
+
+    async def forget_call(
+        self, call_id: str, parties: list[tuple[int, str]], pair: tuple[int, int], home: str = ""
+    ) -> None:
         async def run(r: Any) -> None:
             pipe = r.pipeline(transaction=False)
-            pipe.delete(self._key("C", call_id))
+            pipe.delete(self._key("C", call_id), self._key("R", call_id))
+            if home:
+                pipe.srem(self._key("K", process_of(home)), call_id)
             for user_id, device_id in parties:
                 pipe.hdel(self._key("D", user_id, device_id), call_id)
             pipe.hdel(self._key("G", _pair(*pair)), call_id)
@@ -242,7 +432,16 @@ class RedisStore:
         await self._run(run)
 
     async def calls_of_device(self, user_id: int, device_id: str) -> dict[str, str]:
-        return await self._run(lambda r: r.hgetall(self._key("D", user_id, device_id)))
+        """The device's live calls and where each is now (its home may have been adopted since)."""
+
+        async def run(r: Any) -> dict[str, str]:
+            calls = await r.hgetall(self._key("D", user_id, device_id))
+            if not calls:
+                return {}
+            homes = await r.mget([self._key("C", call_id) for call_id in calls])
+            return {call_id: home for call_id, home in zip(calls, homes, strict=True) if home}
+
+        return await self._run(run)
 
     async def pend(self, call_id: str, pair: tuple[int, int], info: dict[str, Any]) -> dict[str, dict[str, Any]]:
         key = self._key("G", _pair(*pair))
