@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from numfree.outbox import job
+from numfree.outbox import job, periodic
 from privacy.erasure import provider_deletion_job
-from telephony import forwarding, numbers, twilio_fake, twilio_fake_callbacks, voicemail
+from telephony import forwarding, numbers, reconcile, twilio_fake, twilio_fake_callbacks, voicemail
 
 # A user's texts form one sequence (in the order received), so the oldest one
 # holds the rest back: it is retried at most 30 s apart, so the backlog goes out
@@ -24,6 +24,12 @@ job(
     max_delay=timedelta(seconds=30),
     on_expire=forwarding.sms_not_forwarded,
 )(forwarding.forward_sms)
+# Texts whose webhook never reached the database (telephony/reconcile.py). Every 60 s by default:
+# one list request per number per minute is far below Twilio's API limits, and a lost text then
+# arrives at most about a minute late (a spooled one sooner: the web process drains its spool).
+periodic("telephony.reconcile_texts", every=timedelta(seconds=settings.SMS_RECONCILE_SECONDS))(
+    reconcile.reconcile_texts
+)
 job("telephony.fetch_voicemail", max_attempts=30)(voicemail.fetch_voicemail)
 # The fake Twilio's side (embedded mode and tests): the carrier takes a text, status callbacks.
 job("telephony.fake_twilio_finish", max_attempts=3)(twilio_fake.finish_message_job)

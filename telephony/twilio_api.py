@@ -11,6 +11,7 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 
 from django.conf import settings
@@ -30,6 +31,7 @@ _sdk_logger.setLevel(logging.WARNING)
 NOT_FOUND_CODE = 20404
 DELETE_TOO_EARLY_CODE = 20009
 NUMBER_UNAVAILABLE_CODES = {21422, 21452}
+API_ORIGIN = "https://api.twilio.com"
 
 
 class TelephonyError(Exception):
@@ -255,6 +257,50 @@ def delete_message(sid: str) -> None:
             client().messages(sid).delete()
     except NotFoundAtTwilio:
         pass
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A text Twilio received for one of our numbers, as its webhook would have carried it."""
+
+    sid: str
+    sender: str
+    to: str
+    body: str
+    segments: int
+    media_urls: tuple[str, ...]
+    sent_at: datetime | None
+
+
+# At most this many texts per number and check: a backlog larger than that is taken over several checks.
+INBOUND_LIST_LIMIT = 1000
+
+
+def inbound_messages(to: str, since: datetime) -> list[InboundMessage]:
+    """Texts Twilio holds that were sent to `to` on or after `since`, oldest first (the Messages list,
+    paged by the SDK). Texts we sent are left out."""
+    found = []
+    with _translated("list the number's messages"):
+        for message in client().messages.stream(to=to, date_sent_after=since, page_size=100, limit=INBOUND_LIST_LIMIT):
+            if message.direction != "inbound":
+                continue
+            media: tuple[str, ...] = ()
+            if int(message.num_media or 0):
+                items = client().messages(message.sid).media.list(limit=20)
+                media = tuple(API_ORIGIN + item.uri.removesuffix(".json") for item in items)
+            found.append(
+                InboundMessage(
+                    sid=message.sid,
+                    sender=message.from_ or "",
+                    to=message.to or "",
+                    body=message.body or "",
+                    segments=int(message.num_segments or 1),
+                    media_urls=media,
+                    sent_at=message.date_sent,
+                )
+            )
+    # Twilio lists newest first, to the second: reversed, then a stable sort keeps arrival order within a second.
+    return sorted(reversed(found), key=lambda item: (item.sent_at is None, item.sent_at or since))
 
 
 def _download(url: str) -> tuple[bytes, str]:

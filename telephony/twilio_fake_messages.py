@@ -141,7 +141,7 @@ class MessageEndpoints:
         next_page_uri = None
         if len(rows) > size:
             last_row = chunk[-1]
-            token = f"PA{last_row.data.get('date_sent_ts', 0.0):.6f}-{last_row.id}"
+            token = f"PA{-_newest_first(last_row)[0]!r}-{last_row.id}"
             next_page_uri = f"{uri}?{urlencode({**base, 'PageSize': size, 'Page': page + 1, 'PageToken': token})}"
         return ok(
             {
