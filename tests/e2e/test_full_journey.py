@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import PASSWORD
+from tests.e2e.axe import axe_source
 from tests.e2e.extension_scenario import in_namespace, server_logs
 from tests.e2e.harness import CHROMIUM, ROOT, SERVER, WAIT_MS, live_server
 from tests.e2e.screens import shots_folder
@@ -40,14 +41,16 @@ RING_PHONE = "+14155550199"
 ANA = "+14155550101"
 BODY = "Lunch at the corner table?"
 SHOTS = shots_folder("JOURNEY_SHOTS", str(ROOT / "var" / "test-output" / "journey"))
+AXE_FINDINGS_JS = """async () => (await axe.run(document, { resultTypes: ["violations"] })).violations
+  .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`)"""
 SCROLL_JS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
 class Journey:
     """One browser page walking the site: each step is timed, screenshotted and checked at 390 px."""
 
-    def __init__(self, page: Any, width: int, logs: Path) -> None:
-        self.page, self.width, self.logs = page, width, logs
+    def __init__(self, page: Any, width: int, logs: Path, axe: str) -> None:
+        self.page, self.width, self.logs, self.axe = page, width, logs, axe
         self.timings: list[tuple[str, float]] = []
         self.shots: list[Path] = []
 
@@ -153,6 +156,8 @@ def _walk(page: Any, journey: Journey) -> dict[str, Any]:
         page.fill("input[name=area_code]", "415")
         page.click("main form[method=get] button[type=submit]")
         page.wait_for_selector("main table.rows")
+        page.evaluate(journey.axe)
+        seen["search_axe"] = page.evaluate(AXE_FINDINGS_JS)
         page.click("main table.rows tbody tr:first-child button[type=submit]")
         page.wait_for_selector("main .big-number")
         seen["number"] = journey.main()
@@ -294,6 +299,7 @@ def _timing_table(width: int, timings: list[tuple[str, float]]) -> str:
 def test_a_new_user_walks_from_sign_up_to_deleting_the_account(subprocess_env, tmp_path, width: int) -> None:
     env = {**subprocess_env, "NUMFREE_DATA_DIR": str(tmp_path / "data"), "DEBUG": "1", "NUMFREE_PUBLIC_URL": SERVER}
     logs = server_logs(tmp_path)
+    axe = axe_source()
 
     def scenario() -> tuple[dict[str, Any], list[tuple[str, float]], list[Path]]:
         from playwright.sync_api import sync_playwright
@@ -305,7 +311,7 @@ def test_a_new_user_walks_from_sign_up_to_deleting_the_account(subprocess_env, t
             page.set_default_timeout(WAIT_MS)
             errors: list[str] = []
             page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-            journey = Journey(page, width, logs)
+            journey = Journey(page, width, logs, axe)
             try:
                 seen = _walk(page, journey)
             finally:
@@ -322,7 +328,8 @@ def test_a_new_user_walks_from_sign_up_to_deleting_the_account(subprocess_env, t
     assert "Get set up" in seen["home_new"] and "Choose a plan" in seen["home_new"]
     assert "plan is active" in seen["plan"]
     assert re.fullmatch(r"\(\d{3}\) \d{3}-\d{4}", seen["big_number"].strip()), seen["big_number"]
-    assert "Release this number" in seen["number"]
+    assert seen["search_axe"] == []  # the search results' table too: every header cell has text
+    assert "Release this number" in seen["number"] and "Set up forwarding" in seen["number"]
     assert "Confirmed: your texts are now forwarded to that address." in seen["email_confirmed"]
     assert FORWARD_TO in seen["email_confirmed"]
     assert "We texted a six-digit code" in seen["code_sent"]
