@@ -349,6 +349,7 @@ def test_a_new_user_walks_from_sign_up_to_deleting_the_account(subprocess_env, t
     assert "Ana Lima" in seen["people"] and "(415) 555-0101" in seen["people"]
     assert "Ana Lima" in seen["calls_named"] and "Ana Lima" in seen["texts_named"]
     assert "Your export is ready" in seen["export_page"]
+    assert "PST;" in seen["export_page"] and "UTC" not in seen["export_page"]  # the expiry, in the user's zone
     assert "manifest.json" in seen["export_files"]
     assert "Ana Lima" in seen["export_text"] and BODY not in seen["export_text"]
     assert "Yes, see you at noon" not in seen["export_text"]
