@@ -17,7 +17,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from numfree.concurrency import HttpConcurrencyLimit  # noqa: E402
 from numfree.websocket import OriginAllowlist  # noqa: E402
+from signaling import graceful  # noqa: E402
 from signaling.routing import websocket_urlpatterns  # noqa: E402
+
+graceful.install()  # under daphne: SIGTERM closes signaling sockets with 1012 before the server stops
 
 application = ProtocolTypeRouter(
     {

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
 
-from signaling import clock
+from signaling import call_log, clock
 from signaling.state_store import Adoption, StoreUnavailable, liveness_s, process_of
 
 if TYPE_CHECKING:
@@ -78,6 +78,10 @@ async def _restore(registry: CallRegistry, call_id: str, record: dict[str, Any])
         answered_at=datetime.fromisoformat(answered_at) if answered_at else None,
     )
     registry.calls[call_id] = call  # frames arriving meanwhile find it (and wait for nothing)
+    # The dead home may not have written its queued call-log rows: both writes are idempotent.
+    hub.log(call_log.log_call_started, call_id, caller_id, callee_id, call.started_at)
+    if call.answered_at is not None:
+        hub.log(call_log.log_call_answered, call_id, caller_id, callee_id, call.answered_at)
     try:
         emails = await database_sync_to_async(_emails)([caller_id, callee_id])
         call.caller_email, call.callee_email = emails[caller_id], emails[callee_id]

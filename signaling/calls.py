@@ -97,7 +97,12 @@ class CallRegistry:
         if call is None or call.ended or not self._is_party(call, event):
             await self._reply(event, error("unknown_call", event["frame"]))
             return
+        was_answered = call.answered_addr is not None
         out = getattr(self, f"_{op.replace('call.', '')}")(call, event)
+        if op == "call.answer" and not was_answered and call.answered_addr is not None:
+            # Recorded before the answer is relayed: once the caller has it, a death of this
+            # process leaves an answered call for another to adopt, never a ringing one.
+            await self._after_answer(call)
         await self._send(out, event)
 
     async def _reply(self, event: dict[str, Any], frame: dict[str, Any]) -> None:
@@ -206,7 +211,6 @@ class CallRegistry:
         call.answered_at = clock.now()
         self._cancel(call.timer)
         self.hub.log(call_log.log_call_answered, call.call_id, call.caller_id, call.callee_id, call.answered_at)
-        self._spawn(self._after_answer(call))
         out: Out = [(call.caller_addr, relayed(frame, call.callee_email))]
         for address in call.ringing:
             if address != call.answered_addr:
@@ -236,7 +240,6 @@ class CallRegistry:
             await store.add_device_call(
                 call.callee_id, call.answered_device or "", call.call_id, self.hub.registry_address
             )
-            await store.unpend(call.call_id, call.pair)
             await store.update_call(
                 call.call_id,
                 {
@@ -245,6 +248,7 @@ class CallRegistry:
                     "answered_at": call.answered_at.isoformat() if call.answered_at else None,
                 },
             )
+            await store.unpend(call.call_id, call.pair)
 
     def _reject(self, call: Call, event: dict[str, Any]) -> Out:
         frame = event["frame"]

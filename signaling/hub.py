@@ -217,16 +217,22 @@ class Hub:
         await call_recovery.after_beat(self.registry, dead, orphans, lapsed)
 
     # --- graceful restart ---
-    async def drain(self, timeout: float = 3.0) -> None:
-        """Close every socket with 1012, wait (bounded) for them to leave and for the call log,
-        then stop counting as alive, so other processes adopt this one's calls at once."""
+    def begin_drain(self) -> None:
+        """Stop beating and writing to sockets: they are about to be closed (graceful.py)."""
         self.draining = True
-        for consumer in list(self.consumers.values()):
+        for consumer in self.consumers.values():
             consumer.closing = True
-            await consumer.close(code=CLOSE_RESTARTING)
+
+    async def drain(self, timeout: float = 3.0) -> None:
+        """After the sockets were sent their close (1012), wait (bounded) for them to leave and
+        for the call log, then stop counting as alive, so other processes adopt this one's
+        calls at once. A socket still open then is closed through ASGI (1000)."""
+        self.begin_drain()
         deadline = self.loop.time() + timeout
         while self.consumers and self.loop.time() < deadline:
             await asyncio.sleep(0.05)
+        for consumer in list(self.consumers.values()):
+            await consumer.close()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.call_log_written(), max(0.1, deadline - self.loop.time()))
         with contextlib.suppress(StoreUnavailable):
