@@ -2,6 +2,7 @@
 and the calls log page with 100,000 rows for one user.
 
     .venv/bin/python bench/webhooks.py [--rate 200] [--seconds 20] [--rows 100000]
+    .venv/bin/python bench/webhooks.py --processes 2 --database postgres --ramp 100,150,200,250,300
 
 Starts daphne (the Procfile's web server) on a free 127.0.0.1 port with a
 throw-away SQLite database in a temporary NUMFREE_DATA_DIR, sends correctly
@@ -9,6 +10,19 @@ signed webhooks open-loop at the given rate (each one a new MessageSid, so
 every request logs a message and writes an encrypted outbox row), then the
 same rate to a view that returns "ok". Prints p50/p99 latency and achieved
 requests/s. Prints figures; it is not a pass/fail test.
+
+With `--processes 2 --database postgres` it runs production-like: DEBUG=0 with
+every variable an operator sets (docs/deploy.md; the providers are the local
+fakes, nothing leaves the machine), a fresh PostgreSQL database (nf_scale2_webhooks
+unless --pg-database), the Procfile's `web:` line started N times through
+deploy/procfile-run on ports 18300+, requests spread round-robin over them as a
+proxy would (with X-Forwarded-Proto/For). `--ramp` raises the offered rate step
+by step and prints, per step, latency, errors and the CPU used by the web
+processes, by the whole machine and by this client, then the highest rate held
+at p99 < 50 ms. The client shares the machine's cores with the servers.
+`--worker` also runs the Procfile's `worker:` (draining the outbox to a dummy mail
+backend), as production does; `--profile PREFIX` records py-spy stacks of each web
+process at every step.
 """
 
 from __future__ import annotations
@@ -29,6 +43,9 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 MAX_SECONDS = 60  # hard bound on each load phase
 MAX_RATE = 1000
+P99_GOAL_MS = 50.0
+CLK = os.sysconf("SC_CLK_TCK")
+WEB_PORTS = range(18300, 18400)
 
 
 def _free_port() -> int:
@@ -42,8 +59,12 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))] if ordered else float("nan")
 
 
-async def _load(url: str, rate: int, seconds: int, make_request) -> dict[str, float]:  # type: ignore[no-untyped-def]
+async def _load(url: str | list[str], rate: int, seconds: int, make_request) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Open loop: request i is sent at start + i/rate whatever the answers so far; with several
+    URLs (one per web process) requests go round-robin, as a proxy would spread them."""
     import aiohttp
+
+    urls = [url] if isinstance(url, str) else url
 
     total = rate * seconds
     latencies: list[float] = []
@@ -58,7 +79,7 @@ async def _load(url: str, rate: int, seconds: int, make_request) -> dict[str, fl
             body, headers = make_request(index)
             started = time.perf_counter()
             try:
-                async with session.post(url, data=body, headers=headers) as response:
+                async with session.post(urls[index % len(urls)], data=body, headers=headers) as response:
                     await response.read()
                     if response.status >= 300:
                         errors += 1
@@ -89,8 +110,21 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--processes", type=int, default=1, help="web processes (production-like mode when > 1)")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--pg-database", default="nf_scale2_webhooks", help="dropped and created for the run")
+    parser.add_argument("--ramp", default="", help="offered rates, e.g. 100,150,200,250,300 (production-like)")
+    parser.add_argument("--worker", action="store_true", help="also run the Procfile's worker: line")
+    parser.add_argument("--profile", metavar="PREFIX", help="py-spy raw stacks of each web process per step")
+    parser.add_argument("--db-pool", action="store_true", help="Django's PostgreSQL connection pool (bench_settings)")
     args = parser.parse_args()
     rate, seconds = min(args.rate, MAX_RATE), min(args.seconds, MAX_SECONDS)
+    if args.processes > 1 or args.database == "postgres" or args.ramp:
+        sys.path.insert(0, str(ROOT))
+        from bench.webhooks_cluster import run_production_like
+
+        run_production_like(args)
+        return
 
     data_dir = tempfile.mkdtemp(prefix="numfree-bench-")
     port = _free_port()
