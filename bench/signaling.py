@@ -128,10 +128,11 @@ def prepare_database(env: dict[str, str], pairs: int) -> list[tuple[str, str, st
     script = f"""
 import json, django
 django.setup()
+from accounts.email_identity import email_key
 from accounts.models import User
 from accounts.tokens import issue_pair
 from signaling.models import Contact
-users = User.objects.bulk_create([User(email=f"u{{i}}@bench.example", email_verified=True, password="!") for i in range({pairs * 2})])
+users = User.objects.bulk_create([User(email=f"u{{i}}@bench.example", email_key=email_key(f"u{{i}}@bench.example"), email_verified=True, password="!") for i in range({pairs * 2})])
 users = list(User.objects.order_by("id"))
 Contact.objects.bulk_create([Contact(requester=users[i], addressee=users[i + 1], addressee_email=users[i + 1].email, requester_stance="asked", addressee_stance="asked") for i in range(0, len(users), 2)])
 out = []

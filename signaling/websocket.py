@@ -61,8 +61,12 @@ class PlainWebsocketConsumer:
                         return
         finally:
             self.channel_layer.discard_channel(self.channel_name)
-            if self._drainer is not None:
-                self._drainer.cancel()
+            self._inbox.clear()
+            drainer, self._drainer = self._drainer, None
+            if drainer is not None:
+                # Not kept: a cancelled task holds its CancelledError, whose traceback holds
+                # `_drain`'s frame and so this consumer, a cycle only the full GC pass frees.
+                drainer.cancel()
 
     # --- channel-layer messages ---
     def _mailbox(self, message: dict[str, Any]) -> None:
@@ -81,7 +85,8 @@ class PlainWebsocketConsumer:
                 async with self._turn:
                     await handler(message)
         finally:
-            self._drainer = None
+            if self._drainer is asyncio.current_task():
+                self._drainer = None
 
     # --- output ---
     async def accept(self) -> None:
