@@ -120,7 +120,10 @@ def activity_svg(chart: ActivityChart) -> SafeString:
                 )
             )
         if (len(series) - 1 - index) % 7 == 0:  # today and every week before it
-            labels.append((round(x + slot / 2, 1), HEIGHT - BOTTOM + 14, f"{day:%-d %b}"))
+            # Today's label ends at the chart's right edge instead of being cut off by it.
+            today = index == len(series) - 1
+            x_label, anchor = (WIDTH, "end") if today else (round(x + slot / 2, 1), "middle")
+            labels.append((x_label, HEIGHT - BOTTOM + 14, anchor, f"{day:%-d %b}"))
     return format_html(
         '<svg class="activity-chart" viewBox="0 0 {w} {h}" role="img" aria-label="{label}" '
         'xmlns="http://www.w3.org/2000/svg">'
@@ -147,7 +150,7 @@ def activity_svg(chart: ActivityChart) -> SafeString:
             "", '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>', bars
         ),
         labels=format_html_join(
-            "", '<text x="{}" y="{}" font-size="11" fill="#57606a" text-anchor="middle">{}</text>', labels
+            "", '<text x="{}" y="{}" font-size="11" fill="#57606a" text-anchor="{}">{}</text>', labels
         ),
         center=LEFT + (WIDTH - LEFT) // 2,
         axis_y=HEIGHT - 6,
