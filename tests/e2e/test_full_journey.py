@@ -4,14 +4,15 @@ mode, a live daphne and worker inside a loopback-only namespace), at 1280 px and
 sign up -> verify the address (the link from the worker's console mail) -> choose a plan (the fake
 Stripe checkout) -> pick a number -> confirm the forwarding email (console mail) and phone (the
 code read in the simulation panel's "texts your number sent") -> a text, an answered call and a
-voicemail arrive (simulation panel) -> read the thread and reply, the reply's status updates ->
-play the voicemail (heard, the navigation's count drops) and delete it after the question -> name
-the number and see the name in calls and texts -> export (the download holds the name, no body)
--> delete the account, and signing in fails afterwards.
+voicemail arrive (simulation panel) and the home page shows them -> read the thread and reply, the
+reply's status updates -> play the voicemail (heard, the navigation's count drops) and delete it
+after the question -> name the number and see the name in calls and texts -> export (the download
+holds the name, no body) -> delete the account, and signing in fails afterwards.
 
 Every step asserts what the page says, checks that nothing scrolls sideways at 390 px, and saves
 NN-step-WIDTH.png under var/test-output/journey/ (JOURNEY_SHOTS to change), to be looked at; the
-step timings are printed (pytest -s) and written to journey-timings-WIDTH.txt beside them.
+step timings are printed (pytest -s) and written to var/test-output/journey-timings-WIDTH.txt.
+The number search results are checked with axe-core too (no finding of any impact).
 """
 
 from __future__ import annotations
@@ -109,6 +110,11 @@ class Journey:
         page.wait_for_load_state()
         return page.inner_text("body")
 
+    def open_menu(self) -> None:
+        """On a phone the navigation is behind the Menu button; on a desktop it is always shown."""
+        if self.width < 700:
+            self.page.click("#site-menu summary")
+
     def voicemail_badge(self) -> str:
         """The unheard count the navigation shows (in the menu button when the menu is collapsed)."""
         where = "#site-menu summary" if self.width < 700 else "nav[aria-label=Main] a[href='/dashboard/voicemail/']"
@@ -204,6 +210,12 @@ def _walk(page: Any, journey: Journey) -> dict[str, Any]:
         journey.reload_until("New", selector="audio[data-heard-url]")
         seen["voicemail"] = journey.main()
         seen["badge_before"] = journey.voicemail_badge()
+
+    with journey.step("home"):
+        journey.open_menu()
+        page.click("nav[aria-label=Main] a[href='/dashboard/']")
+        page.wait_for_url(f"{SERVER}/dashboard/")
+        seen["home"] = journey.main()
 
     with journey.step("thread-reply"):
         page.goto(f"{SERVER}/dashboard/messages/")
@@ -340,6 +352,10 @@ def test_a_new_user_walks_from_sign_up_to_deleting_the_account(subprocess_env, t
     assert "your forwarding phone answered it" in seen["call_sent"]
     assert "answered" in seen["calls"] and "(415) 555-0101" in seen["calls"]
     assert "New" in seen["voicemail"] and seen["badge_before"] == "1"
+    number = seen["big_number"].strip()
+    assert f"Your NumFree number\n{number}" in seen["home"] and "1 unheard" in seen["home"]
+    assert "Get your NumFree number" not in seen["home"] and f"Your number is {number}." in seen["home"]
+    assert "Latest calls" in seen["home"] and "From (415) 555-0101" in seen["home"]
     assert "Received" in seen["thread"] and "PST" in seen["thread"] and BODY not in seen["thread"]
     assert "Sent" in seen["reply_first"] or "Queued" in seen["reply_first"], seen["reply_first"]
     assert seen["reply_final"] == "Delivered"
