@@ -24,7 +24,7 @@ import statistics
 import time
 from typing import Any
 
-from bench.signaling_load import open_numfree, open_plain
+from bench.signaling_load import IN_FLIGHT, open_numfree, open_plain
 from bench.signaling_setup import ORIGIN, cpu_seconds, rss_kb, running_server
 
 CYCLES = 3
@@ -63,12 +63,14 @@ async def churn(kind: str, sockets: int, opts: argparse.Namespace) -> dict[str, 
         await close_all(flatten(pairs))
         await idle(srv.pid)
         closed_kb = [rss_kb(srv.pid)]
-        per_socket = []
+        per_socket, rates, cpu_ms = [], [], []
         for _ in range(CYCLES):
-            before = rss_kb(srv.pid)
-            pairs, _ = await (
+            before, cpu0 = rss_kb(srv.pid), cpu_seconds(srv.pid)
+            pairs, rate = await (
                 open_numfree(srv.url, srv.people, calls=False) if kind == "numfree" else open_plain(srv.url, sockets)
             )
+            rates.append(rate)
+            cpu_ms.append((cpu_seconds(srv.pid) - cpu0) * 1000 / sockets)
             await asyncio.sleep(1)
             per_socket.append((rss_kb(srv.pid) - before) / sockets)
             await close_all(flatten(pairs))
@@ -79,6 +81,8 @@ async def churn(kind: str, sockets: int, opts: argparse.Namespace) -> dict[str, 
             "closed_mb": [kb / 1024 for kb in closed_kb],
             # The first cycle's: later cycles reuse the memory the first one's sockets freed.
             "kb_per_socket": per_socket[0],
+            "sockets_per_s": statistics.median(rates),
+            "cpu_ms_per_socket": statistics.median(cpu_ms),
         }
 
 
@@ -88,7 +92,9 @@ def show_churn(name: str, r: dict[str, Any]) -> None:
         f"churn     {name:8} {r['sockets']} sockets x {CYCLES} connect/close cycles: RSS after each close "
         + " -> ".join(f"{x:.1f}" for x in mb[1:])
         + f" MB ({100 * (mb[-1] - mb[1]) / mb[1]:+.1f}% first to last; {mb[0]:.1f} MB after the warm-up); "
-        + f"KB RSS per idle socket after warm-up {r['kb_per_socket']:.1f}"
+        + f"KB RSS per idle socket after warm-up {r['kb_per_socket']:.1f}; "
+        + f"{r['sockets_per_s']:.0f} sockets/s opened (and authenticated), {IN_FLIGHT} handshakes in flight "
+        + f"(server CPU {r['cpu_ms_per_socket']:.2f} ms per socket: at most {1000 / r['cpu_ms_per_socket']:.0f}/s on one core)"
     )
 
 

@@ -11,6 +11,8 @@ import time
 
 from bench.signaling_setup import CANDIDATE, ORIGIN, SDP_3K
 
+IN_FLIGHT = 100  # handshakes at a time, the same for NumFree and the plain relay
+
 
 class Pair:
     def __init__(self, caller: object, callee: object, call_id: str) -> None:
@@ -18,10 +20,10 @@ class Pair:
 
 
 async def open_numfree(url: str, people: list[tuple[str, str, str]], calls: bool = True) -> tuple[list[Pair], float]:
-    """Authenticated sockets (50 handshakes at a time), then an answered call per pair unless `calls` is False."""
+    """Authenticated sockets (IN_FLIGHT handshakes at a time), then an answered call per pair unless `calls` is False."""
     import websockets
 
-    sem = asyncio.Semaphore(50)
+    sem = asyncio.Semaphore(IN_FLIGHT)
 
     async def one(token: str, n: int):  # type: ignore[no-untyped-def]
         async with sem:
@@ -66,7 +68,7 @@ async def open_numfree(url: str, people: list[tuple[str, str, str]], calls: bool
 async def open_plain(url: str, count: int) -> tuple[list[Pair], float]:
     import websockets
 
-    sem = asyncio.Semaphore(100)
+    sem = asyncio.Semaphore(IN_FLIGHT)
 
     async def one(n: int):  # type: ignore[no-untyped-def]
         async with sem:
