@@ -356,6 +356,7 @@ def test_a_new_user_walks_from_sign_up_to_deleting_the_account(subprocess_env, t
     assert f"Your NumFree number\n{number}" in seen["home"] and "1 unheard" in seen["home"]
     assert "Get your NumFree number" not in seen["home"] and f"Your number is {number}." in seen["home"]
     assert "Latest calls" in seen["home"] and "From (415) 555-0101" in seen["home"]
+    assert seen["home"].index("Latest calls") < seen["home"].index("Get set up")  # the day's news first
     assert "Received" in seen["thread"] and "PST" in seen["thread"] and BODY not in seen["thread"]
     assert "Sent" in seen["reply_first"] or "Queued" in seen["reply_first"], seen["reply_first"]
     assert seen["reply_final"] == "Delivered"
