@@ -144,6 +144,8 @@ class Worker:
         next_periodic_check = 0.0
         while not self.stopping and (max_jobs is None or ran < max_jobs):
             try:
+                if db_failures:
+                    self._release_own_leases()
                 if periodic and time.monotonic() >= next_periodic_check:
                     ensure_periodic()
                     next_periodic_check = time.monotonic() + _PERIODIC_CHECK_SECONDS
@@ -229,6 +231,18 @@ class Worker:
             )
         if taken:
             log.warning("worker %s: took back %d job(s) leased by dead workers on this host", self.name, taken)
+        return taken
+
+    def _release_own_leases(self) -> int:
+        """After a database outage: a job this worker held when the database went away is not
+        running any more (its result could not be recorded), so it is due again now instead of
+        after its lease, which would also hold back the rest of its sequence (a user's texts)."""
+        now = timezone.now()
+        taken = (
+            Job.objects.pending().filter(locked_by=self.name, locked_until__gt=now).update(run_at=now, locked_until=now)
+        )
+        if taken:
+            log.warning("worker %s: took back %d job(s) it held when the database went away", self.name, taken)
         return taken
 
     def _owned(self, job: Job) -> JobQuerySet:
