@@ -6,6 +6,7 @@ when initdb/pg_ctl/redis-server are missing (a failure then if CI=true).
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -47,7 +48,9 @@ def topology() -> Iterator[Topology]:
         yield top
     finally:
         top.stop()
-        if not IN_CI:
+        if IN_CI or os.environ.get("NUMFREE_FAULTS_KEEP"):
+            print(f"\nfault suite logs kept in {directory}")
+        else:
             shutil.rmtree(directory, ignore_errors=True)
 
 
