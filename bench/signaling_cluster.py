@@ -37,23 +37,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.signaling import (
-    ORIGIN,
-    PY,
-    REPO,
-    Pair,
-    cpu_seconds,
-    process_cpu,
-    relay,
-    rss_kb,
-    wait_port,
-)
+from bench.signaling_load import Pair, relay
+from bench.signaling_setup import ORIGIN, PY, REPO, cpu_seconds, process_cpu, rss_kb, wait_port
 
 REDIS_PORTS = range(56400, 56410)
 WEB_PORTS = range(18300, 18400)
 MIN_BURST_FRAMES = 10_000
 LATENCY_RATE = 200.0
 MAX_SOCKETS = 10_000
+SETUP_TIMEOUT_S = 180  # one reply during set-up; a busy shared machine has taken over 60 s
 
 
 def prepare_database(env: dict[str, str], pairs: int) -> list[tuple[str, str, str]]:
@@ -198,8 +190,10 @@ async def open_sockets(urls: list[str], people: list[tuple[str, str, str]]) -> t
         async with sem:
             for attempt in range(3):
                 try:
+                    # max_queue=None: a socket whose frames wait unread still answers the server's
+                    # pings (the Procfile's --ping-timeout 10 resets sockets that do not).
                     ws = await websockets.connect(
-                        url, origin=ORIGIN, max_size=2**20, open_timeout=60, ping_interval=None
+                        url, origin=ORIGIN, max_size=2**20, open_timeout=60, ping_interval=None, max_queue=None
                     )
                     break
                 except (websockets.InvalidMessage, OSError):
@@ -207,23 +201,24 @@ async def open_sockets(urls: list[str], people: list[tuple[str, str, str]]) -> t
                         raise
                     await asyncio.sleep(1)
             await ws.send(json.dumps({"type": "auth", "token": token, "device_id": f"bench-dev-{n:06d}"}))
-            while json.loads(await asyncio.wait_for(ws.recv(), 60))["type"] != "presence.snapshot":
+            while json.loads(await asyncio.wait_for(ws.recv(), SETUP_TIMEOUT_S))["type"] != "presence.snapshot":
                 pass
             return ws
 
     started = time.perf_counter()
     sockets = await asyncio.gather(*(one(urls[n], tok, n) for n, (tok, _, _) in enumerate(people)))
     rate = len(sockets) / (time.perf_counter() - started)
+    print(f"  {len(sockets)} sockets authenticated at {rate:.0f}/s; setting up calls", file=sys.stderr, flush=True)
     pairs = [Pair(sockets[i], sockets[i + 1], f"bench-call-{i:06d}") for i in range(0, len(sockets), 2)]
 
     async def setup(pair: Pair, callee_email: str) -> None:
         async with sem:
             invite = {"type": "call.invite", "call_id": pair.call_id, "to": callee_email, "sdp": "v=0"}
             await pair.caller.send(json.dumps(invite))
-            while json.loads(await asyncio.wait_for(pair.callee.recv(), 60))["type"] != "call.invite":
+            while json.loads(await asyncio.wait_for(pair.callee.recv(), SETUP_TIMEOUT_S))["type"] != "call.invite":
                 pass
             await pair.callee.send(json.dumps({"type": "call.answer", "call_id": pair.call_id, "sdp": "v=0"}))
-            while json.loads(await asyncio.wait_for(pair.caller.recv(), 60))["type"] != "call.answer":
+            while json.loads(await asyncio.wait_for(pair.caller.recv(), SETUP_TIMEOUT_S))["type"] != "call.answer":
                 pass
 
     await asyncio.gather(*(setup(p, people[i * 2 + 1][1]) for i, p in enumerate(pairs)))
@@ -388,11 +383,11 @@ async def main() -> None:
             sizes = [min(MAX_SOCKETS, int(n) - int(n) % 2) for n in opts.scale.split(",") if n.strip()]
             if max(sizes) + 100 > limit:
                 raise SystemExit(f"{max(sizes)} sockets need a file limit above {limit}")
-            figures = []
+            figures = {}
             for n in sizes:
-                figures.append(await measure(1, n, opts, "1 process"))
-                show(figures[-1], opts)
-            ratio(f"{sizes[-1]} / {sizes[0]} sockets", figures[-1], figures[0], 1.2)
+                figures[n] = await measure(1, n, opts, "1 process")
+                show(figures[n], opts)
+            ratio(f"{max(sizes)} / {min(sizes)} sockets", figures[max(sizes)], figures[min(sizes)], 1.2)
         else:
             sockets = opts.sockets - opts.sockets % 4
             one = await measure(1, sockets, opts, "1 process")
