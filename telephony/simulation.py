@@ -52,7 +52,7 @@ def deliver(path: str, params: dict[str, str]) -> tuple[int, str]:
 
 def inbound_sms(to: str, sender: str, body: str) -> int:
     account = twilio_api.account_sid()
-    sid, _media = twilio_fake.receive_message(account, sender, to)
+    sid, _media = twilio_fake.receive_message(account, sender, to, body=body)
     params = {
         "ToCountry": "US",
         "SmsMessageSid": sid,
