@@ -6,8 +6,8 @@ DATA_DIR/sms-spool/<MessageSid>.sms, encrypted like outbox payloads (the same
 keys, numfree/outbox/crypto.py), fsync'd and renamed into place, and answers
 Twilio 200. The file holds ciphertext only. `drain` feeds the files back to
 `receive_sms` (idempotent by MessageSid) and removes them: the web process does
-it after its next text that reaches the database (the spool is on its disk),
-and the reconciliation job on every run (telephony/reconcile.py).
+it on its next text, before receiving that one (the spool is on its disk), and
+the reconciliation job on every run (telephony/reconcile.py).
 """
 
 from __future__ import annotations
@@ -41,6 +41,24 @@ DRAIN_BATCH = 20
 
 class DatabaseDown(Exception):
     """Raised by `drain` when the database is still unavailable."""
+
+
+def receive_durably(params: Mapping[str, str]) -> None:
+    """The SMS webhook: spooled texts first (so the user gets them in the order received), then
+    this one, spooled if the database is down. Once this returns, the text is kept."""
+    if pending():
+        try:
+            drain()
+        except DatabaseDown:
+            pass
+        except Exception as exc:  # a spooled text must never cost the one arriving now (the worker retries it)
+            logger.warning("draining the sms spool failed: %s", type(exc).__name__)
+    try:
+        forwarding.receive_sms(params)
+    except (OperationalError, InterfaceError):
+        # Twilio does not retry an inbound text: keep it (encrypted) until the database is back.
+        write(params)
+        logger.warning("database unavailable: sms spooled")
 
 
 def directory() -> Path:

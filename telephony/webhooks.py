@@ -6,13 +6,11 @@ signed. Location fields Twilio adds (FromCity, CallerZip, ...) are never read.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
@@ -60,16 +58,7 @@ def _params(request: HttpRequest) -> dict[str, str]:
 
 @twilio_signed
 def sms(request: HttpRequest) -> HttpResponse:
-    if sms_spool.pending():
-        # Texts spooled during an outage go first, so the user gets them in the order received.
-        with contextlib.suppress(sms_spool.DatabaseDown):
-            sms_spool.drain()
-    try:
-        forwarding.receive_sms(request.POST)
-    except (OperationalError, InterfaceError):
-        # Twilio does not retry an inbound text: keep it (encrypted) until the database is back.
-        sms_spool.write(request.POST)
-        logger.warning("database unavailable: sms spooled")
+    sms_spool.receive_durably(request.POST)
     return _twiml(EMPTY_TWIML)
 
 

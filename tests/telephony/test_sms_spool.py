@@ -127,3 +127,20 @@ def test_the_reconciliation_job_drains_the_spool(alice, alice_number) -> None:
     run_jobs_until_idle()
     assert sms_spool.pending() == []
     assert [m.to for m in mail.outbox] == [[alice.email]]
+
+
+def test_a_spooled_text_that_fails_does_not_cost_the_text_arriving_now(twilio, alice_number, monkeypatch) -> None:
+    stuck = inbound_sms_params(alice_number.e164, body="cannot be received yet")
+    sms_spool.write(stuck)
+    receive = forwarding.receive_sms
+
+    def failing_for_the_spooled_one(params):  # type: ignore[no-untyped-def]
+        if params["MessageSid"] == stuck["MessageSid"]:
+            raise RuntimeError("a bug")
+        receive(params)
+
+    monkeypatch.setattr(forwarding, "receive_sms", failing_for_the_spooled_one)
+    arriving = inbound_sms_params(alice_number.e164, body="arriving now")
+    assert twilio(SMS, arriving).status_code == 200
+    assert SmsLog.objects.filter(message_sid=arriving["MessageSid"]).exists()
+    assert len(sms_spool.pending()) == 1  # kept for the worker
