@@ -133,7 +133,8 @@ def sms_not_forwarded(payload: dict) -> None:
         template="telephony/email/sms_dropped.txt",
         context={
             "sender": log.peer_number,
-            "received_at": log.created_at.isoformat(timespec="minutes"),
+            "received_at": log.created_at,
+            "zone": log.user.time_zone,  # the email shows the time in it (sms_dropped.txt)
             "hours": settings.SMS_UNDELIVERABLE_HOURS,
         },
     )
