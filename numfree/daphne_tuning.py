@@ -19,12 +19,17 @@ resolved Deferred without the protocol after the connection is lost, and the
 upgraded request is dropped from its channel (the channel no longer owns the
 transport: daphne handed it to the WebSocket protocol). Subclasses installed
 where daphne looks them up; nothing changes without daphne (uvicorn, tests'
-in-process communicator). tests/signaling/test_socket_memory.py counts the
+in-process communicator). Also here: handshakes without autobahn's per-socket
+copy of its options, frames sent at once instead of through Twisted's writer
+registration (`_write_at_once`), and a list instead of an asyncio.Queue as a
+socket's inbox (`_Inbox`). tests/signaling/test_socket_memory.py counts the
 objects by type over connect/close cycles with the production GC settings.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import inspect
 import sys
 from typing import Any
@@ -77,3 +82,91 @@ def install() -> None:
                     channel.requests.remove(self)  # upgraded: the WebSocket protocol has the transport
 
         http_protocol.WebRequest = WebRequest
+    _write_at_once()
+    _light_inboxes()
+
+
+class _Inbox:
+    """A socket's incoming ASGI messages: all daphne and the application use of an asyncio.Queue
+    (put_nowait, get), in a list: an asyncio.Queue is four deques (~2.5 KB) and an Event per socket."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: list[dict[str, Any]] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: dict[str, Any]) -> None:
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def get(self) -> dict[str, Any]:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.pop(0)
+
+
+def _light_inboxes() -> None:
+    server_module = sys.modules.get("daphne.server")
+    if server_module is None or getattr(server_module.Server.create_application, "_numfree_light", False):
+        return
+    original = server_module.Server.create_application
+
+    def create_application(self: Any, protocol: Any, scope: dict[str, Any]) -> Any:
+        """daphne's, with an _Inbox for a WebSocket's queue (HTTP keeps daphne's own)."""
+        if scope.get("type") != "websocket":
+            return original(self, protocol, scope)
+        assert "application_instance" not in self.connections[protocol]
+        inbox = _Inbox()
+        scope.setdefault("asgi", {"version": "3.0"})
+        instance = self.application(scope=scope, receive=inbox.get, send=functools.partial(self.handle_reply, protocol))
+        if protocol not in self.connections:
+            return None
+        self.connections[protocol]["application_instance"] = asyncio.ensure_future(instance)
+        return inbox
+
+    create_application._numfree_light = True  # type: ignore[attr-defined]
+    server_module.Server.create_application = create_application
+
+
+def _write_at_once() -> None:
+    """Twisted buffers every write and registers the socket for writability, sends on the next
+    turn of the loop, then unregisters it: two epoll_ctl calls and a loop turn per frame sent.
+    asyncio's own transports (and so uvicorn and plain `websockets`) send at once when nothing
+    is queued, and queue only what the kernel did not take; so does this, for plain TCP (TLS
+    ends at the proxy). Anything left over goes through Twisted's buffer as before."""
+    from twisted.internet import tcp
+
+    if getattr(tcp.Port.transport, "_numfree_write_at_once", False):
+        return
+
+    class Server(tcp.Port.transport):  # type: ignore[misc, name-defined]
+        _numfree_write_at_once = True
+
+        def write(self, data: bytes) -> None:
+            if (
+                data
+                and not self.TLS
+                and self.connected
+                and not self.disconnecting
+                and not self._writeDisconnected
+                and not self._tempDataLen
+                and self.offset == len(self.dataBuffer)
+                and isinstance(data, bytes)
+            ):
+                try:
+                    sent = self.socket.send(data)
+                except OSError:  # full (EAGAIN) or broken: Twisted's buffered path takes it from here
+                    sent = 0
+                if sent == len(data):
+                    return
+                data = data[sent:]
+            super().write(data)
+
+    tcp.Port.transport = Server

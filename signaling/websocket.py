@@ -41,7 +41,7 @@ class PlainWebsocketConsumer:
         self.scope = scope
         self.base_send = send
         self._turn = asyncio.Lock()
-        self._inbox: collections.deque[dict[str, Any]] = collections.deque()
+        self._inbox: collections.deque[dict[str, Any]] | None = None  # made by the first message (~600 B)
         self._drainer: asyncio.Task[None] | None = None
         self._context = contextvars.copy_context()  # the socket's own, not that of whoever sent a message
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
@@ -61,7 +61,7 @@ class PlainWebsocketConsumer:
                         return
         finally:
             self.channel_layer.discard_channel(self.channel_name)
-            self._inbox.clear()
+            self._inbox = None
             drainer, self._drainer = self._drainer, None
             if drainer is not None:
                 # Not kept: a cancelled task holds its CancelledError, whose traceback holds
@@ -70,6 +70,8 @@ class PlainWebsocketConsumer:
 
     # --- channel-layer messages ---
     def _mailbox(self, message: dict[str, Any]) -> None:
+        if self._inbox is None:
+            self._inbox = collections.deque()
         self._inbox.append(message)
         if self._drainer is None:
             self._drainer = asyncio.get_running_loop().create_task(self._drain(), context=self._context)
@@ -87,6 +89,8 @@ class PlainWebsocketConsumer:
         finally:
             if self._drainer is asyncio.current_task():
                 self._drainer = None
+                if not self._inbox:
+                    self._inbox = None  # most sockets get a message now and then: no idle deque
 
     # --- output ---
     async def accept(self) -> None:
