@@ -33,8 +33,14 @@ def reconcile_texts(payload: dict) -> None:
             pass
     except sms_spool.DatabaseDown:
         return  # the next run tries again
+    unreachable: twilio_api.TelephonyError | None = None
     for number in PhoneNumber.objects.order_by("pk"):
-        reconcile_number(number)
+        try:
+            reconcile_number(number)
+        except twilio_api.TelephonyError as exc:
+            unreachable = exc  # the other numbers still get their check; this one's mark stays
+    if unreachable is not None:
+        raise unreachable
 
 
 def reconcile_number(number: PhoneNumber, now: datetime | None = None) -> int:

@@ -101,3 +101,29 @@ def test_the_periodic_job_reconciles_every_number(alice, alice_number) -> None:
     run_jobs_until_idle()
     assert len(mail.outbox) == 1
     assert _inbound_left() == 0
+
+
+def test_an_mms_whose_webhook_never_came_arrives_with_its_attachments(alice_number) -> None:
+    twilio_fake.receive_message(
+        twilio_api.account_sid(), "+14155550100", alice_number.e164, [(b"GIF89a-lost", "image/gif")], body="a photo"
+    )
+    assert reconcile.reconcile_number(alice_number) == 1
+    run_jobs_until_idle()
+    [email] = mail.outbox
+    assert "a photo" in email.body
+    assert [(name, content) for name, content, _type in email.attachments] == [("attachment-1.gif", b"GIF89a-lost")]
+    assert twilio_fake.count("media") == 0 and _inbound_left() == 0
+
+
+def test_one_number_twilio_refuses_to_list_does_not_stop_the_others(alice, alice_number, bob) -> None:
+    from telephony.models import PhoneNumber
+    from tests.telephony.conftest import give_plan
+
+    give_plan(bob)
+    bought = twilio_api.buy_number(twilio_api.search_numbers("US", "415")[0].e164)
+    bob_number = PhoneNumber.objects.create(user=bob, e164=bought.e164, twilio_sid=bought.sid, country="US")
+    _arrives_without_webhook(bob_number.e164, "for bob")
+    twilio_fake.fail_requests(status=503, method="GET", path=r"/Messages\.json$", times=1)  # alice's list only
+    with pytest.raises(twilio_api.TwilioUnreachable):
+        reconcile.reconcile_texts({})
+    assert SmsLog.objects.get().user == bob
