@@ -80,6 +80,12 @@ class People:
     def name(self, e164: str) -> str:
         return self.names.get(e164, "")
 
+    def number_to_edit(self, e164: str) -> str:
+        """The number formatted for a form field that may be sent back: national where the form
+        reads that back as the same number (normalize_number knows North America's), else international."""
+        shown = self.number(e164)
+        return shown if normalize_number(shown) == e164 else format_number(e164)
+
 
 def name_number(user: User, number: str, name: str) -> NamedNumber:
     """Give a number a name, or rename it; raises AddressBookError."""

@@ -20,6 +20,7 @@ from telephony.forms import (
 )
 from telephony.models import BlockedNumber
 from telephony.numbers import current_number
+from telephony.people import People
 
 
 @login_required
@@ -32,7 +33,9 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "forwarding": forwarding,
             "number": current_number(request.user),
             "email_form": ForwardingEmailForm(initial={"email": forwarding.email}),
-            "phone_form": ForwardingPhoneForm(initial={"phone": forwarding.phone}),
+            "phone_form": ForwardingPhoneForm(
+                initial={"phone": People.for_request(request).number_to_edit(forwarding.phone)}
+            ),
             "code_form": PhoneCodeForm(),
             "preferences_form": PreferencesForm(
                 initial={"do_not_disturb": forwarding.do_not_disturb, "greeting": forwarding.greeting}
