@@ -135,6 +135,8 @@ TEMPLATES = [
         },
     },
 ]
+# Form labels without Django's ":" suffix, on every form alike (numfree/form_rendering.py).
+FORM_RENDERER = "numfree.form_rendering.FormRenderer"
 
 # --- Database -------------------------------------------------------------
 # SQLite: WAL so readers never wait for the writer; secure_delete so erased
