@@ -32,9 +32,19 @@ import asyncio
 import functools
 import inspect
 import sys
+import types
 from typing import Any
 
 from twisted.internet import defer
+
+_NO_HEADERS: Any = types.MappingProxyType({})
+
+
+class _Path:
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
 
 
 def install() -> None:
@@ -64,6 +74,17 @@ def install() -> None:
                         setattr(cls, name, staticmethod(value) if inspect.isfunction(value) else value)
                     cls._numfree_options = self.factory
                 super()._connectionMade()
+
+            def onOpen(self) -> None:
+                super().onOpen()
+                # The opening handshake's raw request and response and parsed headers stay on the
+                # protocol for the socket's life (~1 KB); nothing reads them once it is open (the
+                # ASGI scope has its own copy of the headers).
+                self.http_request_data, self.http_response_data, self.http_status_line = b"", "", ""
+                self._wskey = ""
+                self.http_headers = _NO_HEADERS
+                self.http_request_params = _NO_HEADERS
+                self.request = _Path(self.request.path)  # daphne's log lines read only its path
 
             def connectionLost(self, reason: Any) -> None:
                 super().connectionLost(reason)
