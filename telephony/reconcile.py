@@ -67,6 +67,10 @@ def reconcile_number(number: PhoneNumber, now: datetime | None = None) -> int:
         }
         forwarding.receive_sms(params)
         received += 1
+    if len(messages) >= twilio_api.INBOUND_LIST_LIMIT:
+        # Twilio lists newest first: older texts may lie beyond the limit, so the mark stays.
+        logger.warning("reconciliation of number %s listed the most texts it takes at once", number.pk)
+        return received
     PhoneNumber.objects.filter(pk=number.pk).filter(
         Q(texts_checked_until__isnull=True) | Q(texts_checked_until__lt=started)
     ).update(texts_checked_until=started)

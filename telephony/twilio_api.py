@@ -272,8 +272,8 @@ class InboundMessage:
     sent_at: datetime | None
 
 
-# At most this many texts per number and check: a backlog larger than that is taken over several checks.
-INBOUND_LIST_LIMIT = 1000
+# At most this many texts per number and check (50 pages): a longer list is taken over several checks.
+INBOUND_LIST_LIMIT = 5000
 
 
 def inbound_messages(to: str, since: datetime) -> list[InboundMessage]:

@@ -127,3 +127,17 @@ def test_one_number_twilio_refuses_to_list_does_not_stop_the_others(alice, alice
     with pytest.raises(twilio_api.TwilioUnreachable):
         reconcile.reconcile_texts({})
     assert SmsLog.objects.get().user == bob
+
+
+def test_a_list_cut_at_the_limit_keeps_the_mark_so_older_texts_come_next_time(alice_number, monkeypatch) -> None:
+    monkeypatch.setattr(twilio_api, "INBOUND_LIST_LIMIT", 3)
+    for index in range(5):
+        _arrives_without_webhook(alice_number.e164, f"backlog {index}")
+    assert reconcile.reconcile_number(alice_number) == 3  # the newest three
+    alice_number.refresh_from_db()
+    assert alice_number.texts_checked_until is None
+    run_jobs_until_idle()  # forwarded and deleted at Twilio
+    assert reconcile.reconcile_number(alice_number) == 2
+    alice_number.refresh_from_db()
+    assert alice_number.texts_checked_until is not None
+    assert SmsLog.objects.count() == 5
