@@ -22,7 +22,25 @@ from django.utils.safestring import SafeString
 
 from telephony.models import CallLog, SmsLog
 
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 200, 44, 46, 8
+
+@dataclass(frozen=True)
+class Layout:
+    """One drawing of the chart: its viewBox size, margins and label size, in the SVG's own units."""
+
+    name: str
+    width: int
+    height: int
+    left: int
+    bottom: int
+    top: int
+    font: int
+
+
+# Both drawings are in the page; telephony.css shows the one that fits. The wide one is 640 units
+# across, so on a 390 px phone (about 300 px of chart) its 11-unit labels rendered at ~5 px; the
+# phone one is 300 units across, so there its 13-unit labels render at about 13 px.
+WIDE = Layout("wide", width=640, height=200, left=44, bottom=46, top=8, font=11)
+PHONE = Layout("phone", width=300, height=210, left=32, bottom=50, top=10, font=13)
 CALL_COLOR, TEXT_COLOR = "#1f6feb", "#1a7f37"
 
 
@@ -98,21 +116,27 @@ def activity_chart(user: Any, days: int = 30) -> ActivityChart:
 
 
 def activity_svg(chart: ActivityChart) -> SafeString:
+    """The chart drawn for wide screens and for phones; CSS shows one of them."""
+    return format_html_join("", "{}", ((_drawing(chart, layout),) for layout in (WIDE, PHONE)))
+
+
+def _drawing(chart: ActivityChart, layout: Layout) -> SafeString:
     """Two bars per day, a y axis with its peak, dates under the x axis; no script, no style attribute."""
     series = chart.series
     peak = max([max(calls, texts) for _day, calls, texts in series] + [1])
-    plot_height = HEIGHT - BOTTOM - TOP
-    slot = (WIDTH - LEFT) / max(len(series), 1)
+    plot_height = layout.height - layout.bottom - layout.top
+    base = layout.top + plot_height
+    slot = (layout.width - layout.left) / max(len(series), 1)
     bars = []
     labels = []
     for index, (day, calls, texts) in enumerate(series):
-        x = LEFT + index * slot
+        x = layout.left + index * slot
         for offset, count, color, noun in ((1, calls, CALL_COLOR, "call"), (slot / 2, texts, TEXT_COLOR, "text")):
             bar = round(plot_height * count / peak, 1)
             bars.append(
                 (
                     round(x + offset, 1),
-                    round(TOP + plot_height - bar, 1),
+                    round(base - bar, 1),
                     round(slot / 2 - 1.5, 1),
                     bar,
                     color,
@@ -122,37 +146,38 @@ def activity_svg(chart: ActivityChart) -> SafeString:
         if (len(series) - 1 - index) % 7 == 0:  # today and every week before it
             # Today's label ends at the chart's right edge instead of being cut off by it.
             today = index == len(series) - 1
-            x_label, anchor = (WIDTH, "end") if today else (round(x + slot / 2, 1), "middle")
-            labels.append((x_label, HEIGHT - BOTTOM + 14, anchor, f"{day:%-d %b}"))
+            x_label, anchor = (layout.width, "end") if today else (round(x + slot / 2, 1), "middle")
+            labels.append((x_label, base + layout.font + 3, anchor, f"{day:%-d %b}"))
     return format_html(
-        '<svg class="activity-chart" viewBox="0 0 {w} {h}" role="img" aria-label="{label}" '
-        'xmlns="http://www.w3.org/2000/svg">'
+        '<svg class="activity-chart {name}" viewBox="0 0 {w} {h}" role="img" aria-label="{label}" '
+        'xmlns="http://www.w3.org/2000/svg" font-size="{font}">'
         '<line x1="{left}" y1="{base}" x2="{w}" y2="{base}" stroke="#57606a"/>'
         '<line x1="{left}" y1="{top}" x2="{left}" y2="{base}" stroke="#57606a"/>'
-        '<text x="{tick}" y="{peak_y}" font-size="11" fill="#57606a" text-anchor="end">{peak}</text>'
-        '<text x="{tick}" y="{base}" font-size="11" fill="#57606a" text-anchor="end">0</text>'
-        '<text x="12" y="{mid}" font-size="11" fill="#57606a" text-anchor="middle" '
-        'transform="rotate(-90 12 {mid})">Per day</text>'
+        '<text x="{tick}" y="{peak_y}" fill="#57606a" text-anchor="end">{peak}</text>'
+        '<text x="{tick}" y="{base}" fill="#57606a" text-anchor="end">0</text>'
+        '<text x="{per_day_x}" y="{mid}" fill="#57606a" text-anchor="middle" '
+        'transform="rotate(-90 {per_day_x} {mid})">Per day</text>'
         "{bars}{labels}"
-        '<text x="{center}" y="{axis_y}" font-size="11" fill="#57606a" text-anchor="middle">Day ({zone})</text>'
+        '<text x="{center}" y="{axis_y}" fill="#57606a" text-anchor="middle">Day ({zone})</text>'
         "</svg>",
-        w=WIDTH,
-        h=HEIGHT,
+        name=layout.name,
+        w=layout.width,
+        h=layout.height,
+        font=layout.font,
         label=f"Calls (blue) and texts (green) per day: {chart.summary}",
-        left=LEFT,
-        base=TOP + plot_height,
-        top=TOP,
-        tick=LEFT - 4,
-        peak_y=TOP + 10,
+        left=layout.left,
+        base=base,
+        top=layout.top,
+        tick=layout.left - 4,
+        peak_y=layout.top + layout.font - 1,
         peak=peak,
-        mid=TOP + plot_height // 2,
+        per_day_x=layout.font + 1,
+        mid=layout.top + plot_height // 2,
         bars=format_html_join(
             "", '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>', bars
         ),
-        labels=format_html_join(
-            "", '<text x="{}" y="{}" font-size="11" fill="#57606a" text-anchor="{}">{}</text>', labels
-        ),
-        center=LEFT + (WIDTH - LEFT) // 2,
-        axis_y=HEIGHT - 6,
+        labels=format_html_join("", '<text x="{}" y="{}" fill="#57606a" text-anchor="{}">{}</text>', labels),
+        center=layout.left + (layout.width - layout.left) // 2,
+        axis_y=layout.height - 6,
         zone=chart.zone.replace("_", " "),
     )

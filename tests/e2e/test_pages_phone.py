@@ -112,14 +112,30 @@ def _crawl_and_check(page: Any, seeds: list[str], axe: str) -> dict[str, dict[st
     return found
 
 
-def _home_shots(page: Any, name: str) -> dict[str, str]:
-    shots = {}
+# The activity chart's labels as drawn: font size times the SVG's scale on screen, and whether each
+# label lies inside the chart's box (not cut off). Only the drawing CSS shows (wide or phone) counts.
+CHART_LABELS_JS = """() => [...document.querySelectorAll('svg.activity-chart')]
+  .filter((svg) => svg.getBoundingClientRect().width > 0)
+  .flatMap((svg) => {
+    const box = svg.getBoundingClientRect();
+    return [...svg.querySelectorAll(':scope > text')].map((text) => {
+      const r = text.getBoundingClientRect();
+      return { text: text.textContent, px: parseFloat(getComputedStyle(text).fontSize) * svg.getScreenCTM().a,
+               inside: r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1
+                       && r.bottom <= box.bottom + 1 };
+    });
+  })"""
+
+
+def _home_shots(page: Any, name: str) -> dict[str, Any]:
+    shots: dict[str, Any] = {}
     page.goto(f"{SERVER}/dashboard/")
     for size in (DESKTOP, PHONE):
         page.set_viewport_size(size)
         path = _shots() / f"home-{name}-{size['width']}.png"
         page.screenshot(path=str(path), full_page=True)
         shots[f"{name}-{size['width']}"] = str(path)
+        shots[f"chart-{size['width']}"] = page.evaluate(CHART_LABELS_JS)
     return shots
 
 
@@ -198,3 +214,8 @@ def test_every_page_fits_a_390_px_phone_and_axe_finds_nothing_serious(subprocess
         assert path in signed_in, (path, sorted(signed_in))
     assert any(path.startswith("/dashboard/messages/+") for path in signed_in), "no conversation was reached"
     assert len(seen["new@example.com"]) >= 10
+    # The home page's activity chart is readable at both widths: every axis label at 12 px or more.
+    for width in (DESKTOP["width"], PHONE["width"]):
+        labels = seen["shots-alice@example.com"][f"chart-{width}"]
+        assert any(label["text"].startswith("Day (") for label in labels), (width, labels)
+        assert [label for label in labels if label["px"] < 12 or not label["inside"]] == [], (width, labels)
