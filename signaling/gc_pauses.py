@@ -8,8 +8,12 @@ have lived through a collection window are moved out of the collector's reach
 recent. Before each freeze a collection over the not-yet-frozen objects (the
 last second's: a few ms) frees their garbage cycles. Reference counting still
 frees frozen objects; only cyclic garbage among them waits for the hourly full
-pass (`gc.unfreeze()` + collect), which bounds that memory to one hour of
-closed sockets.
+pass (`gc.unfreeze()` + collect). So a closed socket must leave no reference
+cycle, or its objects wait up to an hour: the three it used to leave (the
+consumer's cancelled mailbox task, autobahn's `is_closed`, daphne's upgraded
+request) are gone (signaling/websocket.py, numfree/daphne_tuning.py), and
+tests/signaling/test_socket_memory.py counts socket objects by type over
+connect/close rounds under the Procfile's daphne with this freeze running.
 """
 
 from __future__ import annotations
