@@ -10,6 +10,16 @@ dict-of-sockets relay for reference. Everything runs on 127.0.0.1.
     .venv/bin/python bench/signaling.py --sockets 1000 --scaling ""   # one size only
     .venv/bin/python bench/signaling.py --server uvicorn # the same app under uvicorn (uvloop, httptools, websockets)
     .venv/bin/python bench/signaling.py --profile /tmp/prof   # py-spy collapsed stacks of the server per run
+    .venv/bin/python bench/signaling.py --sockets 0 --scaling "" --storm 0   # only the memory churn
+
+Besides the relay figures (and CPU per frame at a sparse 200 frames/s next to
+the p99 there), it prints the memory churn (server RSS over connect/close
+cycles, KB per idle socket after warm-up, sockets/s and server CPU per opened
+socket; `--churn N`) and a reconnect storm (`--storm N`, 5,000: all closed at
+once and reconnected; bench/signaling_churn.py), each next to the plain relay
+in the same run. The plain relay parses every frame as JSON and routes it on
+its `call_id`, as any real relay must. Parts: signaling_setup.py (servers,
+database), signaling_load.py (clients, frames), signaling_churn.py.
 
 On a machine with 2+ cores the server runs pinned to CPU 0 and this client to
 CPU 1 (`--no-pin` to share), so the client never takes the server's core; the
