@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import websockets
+
 from bench.signaling_load import Pair, relay
 from bench.signaling_setup import ORIGIN, PY, REPO, cpu_seconds, process_cpu, rss_kb, wait_port
 
@@ -275,6 +277,11 @@ async def measure(processes: int, sockets: int, opts: argparse.Namespace, label:
             await relay(pairs, 5, None)  # warm-up
             await idle(servers)
             rss1 = sum(rss_kb(pid) for pid in servers.pids)
+            # What merely holding the sockets costs (pings every --ping-interval, daphne's
+            # per-second scan, presence upkeep): CPU over 5 s without frames.
+            cpu0 = servers.cpu()
+            await asyncio.sleep(5)
+            idle_pct = 100 * (sum(servers.cpu().values()) - sum(cpu0.values())) / 5
             if opts.profile:
                 profiles = start_profiles(servers, opts.profile, label)
                 await asyncio.sleep(1)
@@ -291,18 +298,25 @@ async def measure(processes: int, sockets: int, opts: argparse.Namespace, label:
             redis_pid = servers.pids[-1]
             burst_cpu = sum(sum(b["cpu"].values()) for b in bursts)
             redis_cpu = sum(b["cpu"][redis_pid] for b in bursts)
-            # The same offered load at every size (the paced figure of bench/signaling.py).
-            cpu0 = servers.cpu()
-            steady = await relay(pairs, max(1, round(opts.paced_rate * 4 / len(pairs))), opts.paced_rate)
-            cpu1 = servers.cpu()
-            paced_cpu = sum(cpu1.values()) - sum(cpu0.values())
-            # p99 at 200 frames/s, about 5 s a run, median of 3 runs (shared cores are noisy).
-            runs = []
-            for _ in range(3):
-                cpu0 = servers.cpu()
-                run = await relay(pairs, max(1, int(LATENCY_RATE * 5 / len(pairs))), LATENCY_RATE)
-                run["cpu_us"] = (sum(servers.cpu().values()) - sum(cpu0.values())) * 1e6 / max(1, run["received"])
-                runs.append(run)
+            # The same offered load at every size (the paced figure of bench/signaling.py), then
+            # p99 at 200 frames/s (about 5 s a run, median of 3: shared cores are noisy). A socket
+            # the server dropped ends these phases; their figures are then missing (nan).
+            nan = {"received": 0, "lost": 0, "p50_ms": float("nan"), "p99_ms": float("nan"), "cpu_us": float("nan")}
+            steady, paced_cpu, runs, dropped = dict(nan), float("nan"), [], ""
+            try:
+                if not opts.bursts_only:
+                    cpu0 = servers.cpu()
+                    steady = await relay(pairs, max(1, round(opts.paced_rate * 4 / len(pairs))), opts.paced_rate)
+                    paced_cpu = sum(servers.cpu().values()) - sum(cpu0.values())
+                    for _ in range(3):
+                        cpu0 = servers.cpu()
+                        run = await relay(pairs, max(1, int(LATENCY_RATE * 5 / len(pairs))), LATENCY_RATE)
+                        spent = sum(servers.cpu().values()) - sum(cpu0.values())
+                        run["cpu_us"] = spent * 1e6 / max(1, run["received"])
+                        runs.append(run)
+            except websockets.ConnectionClosed as exc:
+                dropped = f"a socket was dropped by the server ({exc!r}) after the bursts"
+            runs = (runs + [dict(nan)] * 3)[:3]
             mid = sorted(runs, key=lambda r: r["p99_ms"])[1]
             for proc in profiles:
                 proc.send_signal(2)
@@ -310,6 +324,8 @@ async def measure(processes: int, sockets: int, opts: argparse.Namespace, label:
             for pair in pairs:
                 await pair.caller.close()
                 await pair.callee.close()
+            if dropped:
+                print(f"  {label}, {sockets} sockets: {dropped}", flush=True)
             return {
                 "label": label,
                 "processes": processes,
@@ -323,7 +339,7 @@ async def measure(processes: int, sockets: int, opts: argparse.Namespace, label:
                 "redis_us": redis_cpu * 1e6 / max(1, received),
                 "frames_per_s": sorted(b["received"] / b["seconds"] for b in bursts)[len(bursts) // 2],
                 "client_pct": sorted(b["client_pct"] for b in bursts)[len(bursts) // 2],
-                "paced_cpu_us": paced_cpu * 1e6 / max(1, steady["received"]),
+                "paced_cpu_us": paced_cpu * 1e6 / max(1, steady["received"]) if steady["received"] else float("nan"),
                 "paced_p99_ms": steady["p99_ms"],
                 "p50_ms": mid["p50_ms"],
                 "p99_ms": mid["p99_ms"],
@@ -331,6 +347,7 @@ async def measure(processes: int, sockets: int, opts: argparse.Namespace, label:
                 "rate_cpu_us": sorted(r["cpu_us"] for r in runs)[1],
                 "lost": sum(b["lost"] for b in bursts) + steady["lost"] + sum(r["lost"] for r in runs),
                 "kb_per_socket": (rss1 - rss0) / sockets,
+                "idle_pct": idle_pct,
                 "sockets_per_s": open_rate,
             }
         finally:
@@ -348,7 +365,8 @@ def show(r: dict[str, Any], opts: argparse.Namespace) -> None:
         f"at {opts.paced_rate:.0f}/s {r['paced_cpu_us']:.0f} us/frame p99 {r['paced_p99_ms']:.1f} ms; "
         f"at {LATENCY_RATE:.0f}/s {r['rate_cpu_us']:.0f} us/frame p50 {r['p50_ms']:.2f} ms "
         f"p99 {r['p99_ms']:.2f} ms (3 runs: {', '.join(f'{x:.1f}' for x in r['p99_runs'])}); "
-        f"{r['kb_per_socket']:.1f} KB RSS/socket, {r['sockets_per_s']:.0f} sockets/s, {r['lost']} lost",
+        f"{r['kb_per_socket']:.1f} KB RSS/socket, idle {r['idle_pct']:.1f}% CPU, "
+        f"{r['sockets_per_s']:.0f} sockets/s, {r['lost']} lost",
         flush=True,
     )
 
@@ -371,6 +389,7 @@ async def main() -> None:
     parser.add_argument("--frames", type=int, default=20, help="frames per pair in each burst")
     parser.add_argument("--paced-rate", type=float, default=2000.0, help="frames/s of the steady run")
     parser.add_argument("--repeat", type=int, default=1, help="repeat the whole comparison (figures per repeat)")
+    parser.add_argument("--bursts-only", action="store_true", help="skip the paced and 200 frames/s phases")
     parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=(os.cpu_count() or 1) >= 2)
     parser.add_argument("--profile", metavar="PREFIX", help="py-spy raw stacks of each web process: PREFIX.*.txt")
     opts = parser.parse_args()
