@@ -16,7 +16,7 @@ from asgiref.sync import sync_to_async
 
 from signaling import call_recovery, clock
 from signaling.hub import get_hub
-from signaling.state_store import MemoryStore, get_store
+from signaling.state_store import MemoryStore, get_store, reset_store
 from telephony.models import CallLog
 from tests.signaling.conftest import befriend, call_log_written, connect
 from tests.signaling.test_calls import CAND, SDP_ANSWER, ring
@@ -24,6 +24,13 @@ from tests.signaling.test_calls import CAND, SDP_ANSWER, ring
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DEAD = "local.deadprocess"
+
+
+@pytest.fixture(autouse=True)
+def _embedded_store(settings):  # type: ignore[no-untyped-def]
+    """The in-memory store even in CI's Redis pass: this is the embedded mode's test."""
+    settings.REDIS_URL = ""
+    reset_store()
 
 
 @pytest.fixture
