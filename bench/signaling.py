@@ -179,6 +179,9 @@ async def main() -> None:
     parser.add_argument("--trace-gc", action="store_true", help="log the server's GC pauses over 10 ms")
     parser.add_argument("--churn", type=int, default=1000, help="sockets per connect/close cycle (0: skip)")
     parser.add_argument("--storm", type=int, default=5000, help="sockets in the reconnect storm (0: skip)")
+    parser.add_argument(
+        "--also-uvicorn", action="store_true", help="also NumFree under uvicorn, same run (relay figures and churn)"
+    )
     parser.add_argument("--plain-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     PACED_RATE[0] = args.paced_rate
@@ -193,6 +196,11 @@ async def main() -> None:
     if sockets:
         numfree = await measure("numfree", sockets, args.frames, True, args)
         show("numfree", numfree)
+    if sockets and args.also_uvicorn and args.server == "daphne":
+        on_uvicorn = argparse.Namespace(**{**vars(args), "server": "uvicorn"})
+        show("uvicorn", await measure("numfree", sockets, args.frames, True, on_uvicorn))
+        if args.churn:
+            show_churn("uvicorn", await churn("numfree", min(MAX_SOCKETS, args.churn - args.churn % 2), on_uvicorn))
     if sockets and args.plain:
         plain = await measure("plain", sockets, args.frames, True, args)
         show("plain", plain)
