@@ -96,6 +96,29 @@ class Journey:
                 raise AssertionError(f"no mail with a {path_prefix} link within {seconds} s")
             time.sleep(0.25)
 
+    def submit_expecting(self, button: str, action: str, landing: str) -> None:
+        """Click a form's submit button and wait for the redirect to `landing`; when the server answers
+        anything else, or nothing, fail at once with what it answered and its log's tail (a bare URL
+        wait only says that 30 s went by)."""
+        posted = f"{SERVER}{action}"
+        try:
+            with self.page.expect_response(lambda r: r.url == posted and r.request.method == "POST") as answer:
+                self.page.click(button)
+        except Exception as exc:
+            raise AssertionError(f"no answer to POST {action}: {exc}\n{self.server_log_tail()}") from exc
+        status = answer.value.status
+        if status != 302 or not answer.value.headers.get("location", "").endswith(landing):
+            self.page.wait_for_load_state()
+            raise AssertionError(f"POST {action} answered {status}:\n{self.main()}\n{self.server_log_tail()}")
+        self.page.wait_for_url(f"{SERVER}{landing}")
+
+    def server_log_tail(self, lines: int = 30) -> str:
+        return "\n".join(
+            f"{name}: {line}"
+            for name in ("web", "worker")
+            for line in (self.logs / f"{name}.log").read_text(errors="replace").splitlines()[-lines:]
+        )
+
     def mail_mark(self) -> int:
         return (self.logs / "worker.log").stat().st_size
 
@@ -132,8 +155,7 @@ def _walk(page: Any, journey: Journey) -> dict[str, Any]:
         page.fill("input[name=password1]", PASSWORD)
         page.fill("input[name=password2]", PASSWORD)
         mark = journey.mail_mark()
-        page.click("main form button[type=submit]")
-        page.wait_for_url(f"{SERVER}/signup/check-email/")
+        journey.submit_expecting("main form button[type=submit]", "/signup/", "/signup/check-email/")
         assert "Check your email" in journey.main()
 
     with journey.step("verify-email"):
