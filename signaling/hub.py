@@ -44,6 +44,14 @@ def _write_log_batch(batch: list[tuple[Any, tuple[Any, ...], dict[str, Any]]]) -
             logger.exception("signaling: call log write failed")
 
 
+def _cancelled() -> bool:
+    """Whether this task was asked to stop. A cancellation that lands inside a Redis call can
+    come out as a ConnectionError or TimeoutError (redis-py, asyncio.timeout); a loop that
+    catches those must not carry on, or the event loop can never finish shutting down."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def dumps(frame: dict[str, Any]) -> str:
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
 
@@ -139,6 +147,8 @@ class Hub:
             try:
                 await self.registry.handle(message["event"])
             except Exception:
+                if _cancelled():
+                    raise asyncio.CancelledError from None
                 logger.exception("signaling: call event failed")
 
     # --- the call log, written in order by one task ---
@@ -176,9 +186,12 @@ class Hub:
         """Refresh this process's presence entries, and notice contacts whose process died."""
         while True:
             await clock.sleep("SIGNALING_PRESENCE_TTL_MS", 1 / 3)
-            with contextlib.suppress(StoreUnavailable):
+            try:
                 await self.refresh_presence()
                 await self.sweep_presence()
+            except StoreUnavailable:
+                if _cancelled():
+                    raise asyncio.CancelledError from None
 
     async def refresh_presence(self) -> None:
         entries = [(c.user_id, c.device_id, c.channel_name) for c in self.consumers.values()]
@@ -204,10 +217,11 @@ class Hub:
         while True:
             try:
                 await self.beat()
-            except StoreUnavailable:
-                pass
-            except Exception:
-                logger.exception("signaling: liveness beat failed")
+            except Exception as exc:
+                if _cancelled():
+                    raise asyncio.CancelledError from None
+                if not isinstance(exc, StoreUnavailable):
+                    logger.exception("signaling: liveness beat failed")
             await asyncio.sleep(liveness_s() / 3)
 
     async def beat(self) -> None:
