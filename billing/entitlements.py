@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
+# The user's relation holding the billing state: a query that select_related()s it with the
+# user (e.g. "user__" + SERVICE_RELATED) can then ask can_hold_number_loaded, with no SELECT.
+SERVICE_RELATED = "billing"
+
+
 def can_hold_number(user: User) -> bool:
     """Whether the user may get a number and be served on it (forwarding, texts to email, voicemail).
 
@@ -25,7 +30,18 @@ def can_hold_number(user: User) -> bool:
     """
     if not (user.is_active and user.email_verified):
         return False
-    account = BillingAccount.objects.filter(user=user).first()
+    return _serves(BillingAccount.objects.filter(user=user).first())
+
+
+def can_hold_number_loaded(user: User) -> bool:
+    """can_hold_number for a user read with select_related(SERVICE_RELATED) in the same query
+    (the inbound-SMS webhook's one SELECT): the same answer, no query of its own."""
+    if not (user.is_active and user.email_verified):
+        return False
+    return _serves(getattr(user, SERVICE_RELATED, None))
+
+
+def _serves(account: BillingAccount | None) -> bool:
     return account is not None and account.has_service()
 
 

@@ -18,12 +18,12 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from billing.entitlements import can_hold_number
+from billing.entitlements import can_hold_number_loaded
 from numfree.mail import queue_email
 from numfree.outbox import PermanentFailure, enqueue
 from telephony import twilio_api
 from telephony.models import SMS_STATUS_ORDER, BlockedNumber, Forwarding, SmsLog
-from telephony.numbers import owner_of
+from telephony.numbers import recipient_of
 
 logger = logging.getLogger(__name__)
 MAX_MEDIA = 10
@@ -47,16 +47,16 @@ def receive_sms(params: Mapping[str, str]) -> None:
     sid, to, sender = params.get("MessageSid", ""), params.get("To", ""), params.get("From", "")
     if not sid:
         return
-    number = owner_of(to)
+    number = recipient_of(to, sender)  # one SELECT: the number, its user, billing state, blocked
     if number is None:
         logger.warning("sms for a number no account holds; deleting it at Twilio")
         enqueue("telephony.delete_message", {"sid": sid}, dedupe_key=f"delete-message:{sid}")
         return
     user = number.user
     media_count = _small_int(params.get("NumMedia"), 0)
-    blocked = is_blocked(user.pk, sender)
+    blocked = number.sender_blocked
     # A number on hold (plan ended) still logs texts but forwards none.
-    in_service = can_hold_number(user)
+    in_service = can_hold_number_loaded(user)  # read with the number: no query
     try:
         with transaction.atomic():
             log = SmsLog.objects.create(

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 
-from billing.entitlements import can_hold_number
+from billing.entitlements import SERVICE_RELATED, can_hold_number
 from numfree.outbox import PermanentFailure
 from telephony import twilio_api
-from telephony.models import PhoneNumber
+from telephony.models import BlockedNumber, PhoneNumber
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -132,3 +133,16 @@ def release_at_twilio(payload: dict) -> None:
 def owner_of(e164: str) -> PhoneNumber | None:
     """The number row a webhook's To (or From) names, with its user."""
     return PhoneNumber.objects.select_related("user").filter(e164=e164).first()
+
+
+def recipient_of(e164: str, sender: str) -> PhoneNumber | None:
+    """owner_of for an inbound text or call, in one SELECT: the number, its user, the user's
+    billing state (for can_hold_number_loaded(number.user), no query) and `sender_blocked`,
+    whether the user blocked `sender`."""
+    blocked = BlockedNumber.objects.filter(user_id=OuterRef("user_id"), number=sender)
+    rows = (
+        PhoneNumber.objects.select_related("user", f"user__{SERVICE_RELATED}")
+        .annotate(sender_blocked=Exists(blocked))
+        .filter(e164=e164)[:1]  # e164 is unique: no ORDER BY needed
+    )
+    return next(iter(rows), None)

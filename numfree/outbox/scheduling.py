@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from numfree.outbox import crypto, registry
@@ -51,14 +52,23 @@ def enqueue(
     if dedupe_key is None:
         job.save(force_insert=True)
         return job.pk
-    try:
-        # A savepoint, so a duplicate does not break the caller's transaction.
-        with transaction.atomic():
-            job.save(force_insert=True)
-    except IntegrityError:
-        if Job.objects.filter(dedupe_key=dedupe_key).exists():
-            return None
-        raise
+    return _insert_unless_queued(job)
+
+
+def _insert_unless_queued(job: Job) -> int | None:
+    """One INSERT ... ON CONFLICT DO NOTHING RETURNING id (SQLite: INSERT OR IGNORE ... RETURNING id).
+
+    A duplicate dedupe_key inserts nothing and leaves the caller's transaction
+    usable, with no savepoint around it (a SAVEPOINT and a RELEASE less in every
+    inbound-SMS webhook). Model.save() goes through the same `_insert`; bulk_create
+    cannot say whether its row went in.
+    """
+    fields = [field for field in Job._meta.concrete_fields if not field.primary_key]
+    rows = Job.objects._insert([job], fields=fields, returning_fields=[Job._meta.pk], on_conflict=OnConflict.IGNORE)
+    if not rows or rows[0] is None:
+        return None  # already queued
+    job.pk = rows[0][0]
+    job._state.adding = False
     return job.pk
 
 

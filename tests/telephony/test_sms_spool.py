@@ -32,7 +32,7 @@ def database_down(monkeypatch):  # type: ignore[no-untyped-def]
     def refused(*args: object, **kwargs: object) -> None:
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(forwarding, "owner_of", refused)
+    monkeypatch.setattr(forwarding, "recipient_of", refused)
     return monkeypatch
 
 
