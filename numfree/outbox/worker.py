@@ -36,6 +36,9 @@ log = logging.getLogger("numfree.outbox")
 
 # How often a running worker re-creates a periodic job's row if it went missing.
 _PERIODIC_CHECK_SECONDS = 300.0
+# While the database is unreachable the worker tries again at most this far apart (with
+# jitter, so workers do not retry in step): the outbox is back within ~2 s of the database.
+DB_RETRY_MAX_SECONDS = 2.0
 
 
 class UnknownJobKind(Exception):
@@ -141,6 +144,7 @@ class Worker:
         self.reclaim_dead_leases()
         ran = 0
         db_failures = 0
+        outage_started = 0.0
         next_periodic_check = 0.0
         while not self.stopping and (max_jobs is None or ran < max_jobs):
             try:
@@ -150,18 +154,29 @@ class Worker:
                     ensure_periodic()
                     next_periodic_check = time.monotonic() + _PERIODIC_CHECK_SECONDS
                 ran_one = self.run_one()
-                db_failures = 0
             except (OperationalError, InterfaceError) as exc:
                 if burst:
                     raise
+                if not db_failures:  # once per outage, not once per attempt
+                    outage_started = time.monotonic()
+                    log.warning(
+                        "worker %s: database error %s; trying again every %.1f s at most until it answers",
+                        self.name,
+                        type(exc).__name__,
+                        DB_RETRY_MAX_SECONDS,
+                    )
                 db_failures += 1
-                pause = min(30.0, self.poll_seconds * 2**db_failures)
-                log.warning(
-                    "worker %s: database error %s; trying again in %.1f s", self.name, type(exc).__name__, pause
-                )
                 connection.close()
-                self._sleep(pause)
+                self._sleep(self.db_retry_pause(db_failures))
                 continue
+            if db_failures:
+                log.warning(
+                    "worker %s: database answers again after %.1f s (%d attempts)",
+                    self.name,
+                    time.monotonic() - outage_started,
+                    db_failures,
+                )
+                db_failures = 0
             if ran_one:
                 ran += 1
                 continue
@@ -172,6 +187,12 @@ class Worker:
         self._checkpoint_sqlite()
         log.info("worker %s stopped (%s) after %d jobs", self.name, self.stop_reason or "done", ran)
         return ran
+
+    def db_retry_pause(self, failures: int) -> float:
+        """Seconds to wait after the `failures`-th database error in a row: doubling from the
+        poll interval, at most DB_RETRY_MAX_SECONDS, less up to half of it as jitter."""
+        pause = min(DB_RETRY_MAX_SECONDS, self.poll_seconds * 2 ** min(failures - 1, 16))
+        return pause * random.uniform(0.5, 1.0)  # noqa: S311 - spreading retries, not a secret
 
     def run_one(self) -> bool:
         """Claim the next due job and run it; False when none is due."""
