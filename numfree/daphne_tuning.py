@@ -30,6 +30,7 @@ objects by type over connect/close cycles with the production GC settings.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import functools
 import inspect
@@ -77,6 +78,19 @@ def install() -> None:
                         setattr(cls, name, staticmethod(value) if inspect.isfunction(value) else value)
                     cls._numfree_options = self.factory
                 super()._connectionMade()
+                # autobahn's queue (a deque, ~700 B a socket) is for sync or chopped sends, which
+                # daphne never makes; an empty tuple answers its len() checks until one comes.
+                self.send_queue = ()
+
+            def sendData(self, data: bytes, sync: bool = False, chopsize: int | None = None) -> None:
+                if not sync and not chopsize and not self.send_queue:
+                    # autobahn's own path for this case, without its per-frame debug line whose
+                    # arguments (hltype, hlval) are formatted even though the line is never shown.
+                    self.transport.write(data)
+                    return
+                if not isinstance(self.send_queue, collections.deque):
+                    self.send_queue = collections.deque()
+                super().sendData(data, sync, chopsize)
 
             def onOpen(self) -> None:
                 super().onOpen()
