@@ -137,23 +137,11 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     }
-    os.environ.update(env)
     sys.path.insert(0, str(ROOT))
-    import django
+    from bench.webhooks_cluster import seed_subscriber
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from accounts.models import User
-    from billing.models import BillingAccount
+    number = seed_subscriber(env)
     from telephony import twilio_api
-    from telephony.models import PhoneNumber
-
-    user = User.objects.create_user(email="bench@example.com", password=uuid.uuid4().hex, email_verified=True)
-    BillingAccount.objects.create(user=user, status="active", plan="monthly", had_service=True)
-    bought = twilio_api.buy_number(twilio_api.search_numbers("US", "415")[0].e164)
-    PhoneNumber.objects.create(user=user, e164=bought.e164, twilio_sid=bought.sid, country="US")
 
     server = subprocess.Popen(
         [
@@ -186,7 +174,7 @@ def main() -> None:
                 "SmsSid": sid,
                 "AccountSid": twilio_api.account_sid(),
                 "From": "+14155550100",
-                "To": bought.e164,
+                "To": number,
                 "Body": f"benchmark message {index}",
                 "NumMedia": "0",
                 "NumSegments": "1",
@@ -221,7 +209,9 @@ def main() -> None:
             f"  {name:22s} p50 {result['p50']:7.1f} ms  p99 {result['p99']:7.1f} ms  "
             f"{result['rps']:6.1f} req/s  ({result['ok']}/{result['sent']} ok, {result['errors']} errors)"
         )
-    _logs_page(user, args.rows)
+    from telephony.models import PhoneNumber
+
+    _logs_page(PhoneNumber.objects.get(e164=number).user, args.rows)
 
 
 def _logs_page(user, rows: int) -> None:  # type: ignore[no-untyped-def]

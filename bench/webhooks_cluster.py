@@ -126,7 +126,7 @@ def _client_cpu() -> float:
     return times.user + times.system
 
 
-def _seed(env: dict[str, str]) -> str:
+def seed_subscriber(env: dict[str, str]) -> str:
     """Migrate, then one subscribed user with a number; returns the number."""
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
@@ -237,7 +237,7 @@ def run_production_like(args: argparse.Namespace) -> None:
         env = production_env(data_dir, database_url, f"redis://127.0.0.1:{redis_port}/0")
         if args.db_pool:
             env["NUMFREE_BENCH_DB_POOL"] = "1"
-        number = _seed(env)
+        number = seed_subscriber(env)
         webs: list[subprocess.Popen[bytes]] = []
         urls = []
         for n in range(max(1, min(args.processes, 8))):
