@@ -22,9 +22,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from numfree.sqlite_wal import truncate_wal_soon
 from privacy import subject_requests
 from privacy.models import DataSubjectRequest
 from privacy.registry import PROVIDERS, ProviderDeletion, registered
@@ -152,6 +153,5 @@ def flag_for_support(request_id: int | None, reason: str) -> None:
 
 def forget_deleted_bytes() -> None:
     """SQLite: copy the WAL into the database (secure_delete zeroes freed cells) and empty it."""
-    if connection.vendor == "sqlite" and not connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if not truncate_wal_soon():
+        logger.warning("the write-ahead log stayed busy: the next checkpoint empties it")

@@ -31,6 +31,7 @@ from numfree.outbox import crypto, registry
 from numfree.outbox.models import Job, JobQuerySet
 from numfree.outbox.registry import JobSpec, Payload, PermanentFailure, RetryLater
 from numfree.outbox.scheduling import ensure_periodic, next_period, periodic_key
+from numfree.sqlite_wal import truncate_wal
 
 log = logging.getLogger("numfree.outbox")
 
@@ -388,11 +389,8 @@ class Worker:
 
     def _checkpoint_sqlite(self) -> None:
         """Truncate SQLite's WAL once erased payloads reached the database file (zeroed by secure_delete)."""
-        if not self._erased_since_checkpoint or connection.vendor != "sqlite" or connection.in_atomic_block:
-            return
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self._erased_since_checkpoint = False
+        if self._erased_since_checkpoint and truncate_wal():
+            self._erased_since_checkpoint = False  # else a reader held it: the next idle poll tries again
 
     def _sleep(self, seconds: float) -> None:
         """Sleep in short steps so a stop request is seen within a fraction of a second."""
