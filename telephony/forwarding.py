@@ -24,6 +24,7 @@ from numfree.outbox import PermanentFailure, enqueue
 from telephony import twilio_api
 from telephony.models import SMS_STATUS_ORDER, BlockedNumber, Forwarding, SmsLog
 from telephony.numbers import recipient_of
+from telephony.people import People
 
 logger = logging.getLogger(__name__)
 MAX_MEDIA = 10
@@ -108,9 +109,15 @@ def forward_sms(payload: dict) -> None:
             attachments.append((f"attachment-{index + 1}.{extension}", content, content_type))
         forwarding = Forwarding.objects.filter(user=log.user).first()
         to = forwarding.forwarding_email() if forwarding else log.user.email
-        context = {"sender": log.peer_number, "number": log.our_number, "body": payload["body"], "log": log}
+        people = People.about(log.user, log.peer_number)  # names and numbers as the pages show them
+        context = {
+            "sender": people.who_with_number(log.peer_number),
+            "number": people.number(log.our_number),
+            "body": payload["body"],
+            "log": log,
+        }
         message = EmailMessage(
-            subject=f"Text from {log.peer_number}",
+            subject=f"Text from {people.who(log.peer_number)}",
             body=render_to_string("telephony/email/sms_forward.txt", context),
             to=[to],
             attachments=attachments,
@@ -127,12 +134,14 @@ def sms_not_forwarded(payload: dict) -> None:
     if log is None:
         return
     SmsLog.objects.filter(pk=log.pk).update(dropped=True)
+    people = People.about(log.user, log.peer_number)
     queue_email(
         to=log.user.email,
-        subject=f"A text from {log.peer_number} could not be forwarded",
+        subject=f"A text from {people.who(log.peer_number)} could not be forwarded",
         template="telephony/email/sms_dropped.txt",
         context={
-            "sender": log.peer_number,
+            "sender": people.who_with_number(log.peer_number),
+            "sender_short": people.who(log.peer_number),
             "received_at": log.created_at,
             "zone": log.user.time_zone,  # the email shows the time in it (sms_dropped.txt)
             "hours": settings.SMS_UNDELIVERABLE_HOURS,

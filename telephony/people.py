@@ -66,6 +66,13 @@ class People:
         return cls(home_country(user), names)
 
     @classmethod
+    def about(cls, user: Any, *numbers: str) -> People:
+        """Only what showing these numbers needs (an email names one or two): two small queries."""
+        rows = NamedNumber.objects.filter(user=user, number__in=numbers).values_list("number", "name")
+        # One line each, whatever wrote the row: a subject header cannot take a line break.
+        return cls(home_country(user), {number: " ".join(name.split()) for number, name in rows})
+
+    @classmethod
     def for_request(cls, request: HttpRequest) -> People:
         """Loaded once per request (templates ask for every row)."""
         people = getattr(request, "_telephony_people", None)
@@ -79,6 +86,15 @@ class People:
 
     def name(self, e164: str) -> str:
         return self.names.get(e164, "")
+
+    def who(self, e164: str) -> str:
+        """The name the user gave the number, else the number formatted (a subject line, a sentence)."""
+        return self.name(e164) or self.number(e164)
+
+    def who_with_number(self, e164: str) -> str:
+        """Named: "Mom at (415) 555-0100"; else just the number formatted (a sentence in a body)."""
+        name = self.name(e164)
+        return f"{name} at {self.number(e164)}" if name else self.number(e164)
 
     def number_to_edit(self, e164: str) -> str:
         """The number formatted for a form field that may be sent back: national where the form

@@ -14,6 +14,7 @@ from numfree.mail import queue_email
 from numfree.outbox import PermanentFailure, enqueue
 from telephony import twilio_api
 from telephony.models import CallLog, Voicemail
+from telephony.people import People
 
 logger = logging.getLogger(__name__)
 
@@ -58,11 +59,16 @@ def fetch_voicemail(payload: dict) -> None:
             raise PermanentFailure("the recording is no longer at Twilio") from None
         voicemail.audio.save(f"{voicemail.recording_sid}.mp3", ContentFile(audio), save=True)
         link = settings.PUBLIC_URL.rstrip("/") + reverse("telephony:voicemail-list")
+        people = People.about(voicemail.user, voicemail.peer_number)  # as the pages show it
         queue_email(
             to=voicemail.user.email,
-            subject=f"New voicemail from {voicemail.peer_number}",
+            subject=f"New voicemail from {people.who(voicemail.peer_number)}",
             template="telephony/email/voicemail.txt",
-            context={"sender": voicemail.peer_number, "seconds": voicemail.duration_s, "link": link},
+            context={
+                "sender": people.who_with_number(voicemail.peer_number),
+                "seconds": voicemail.duration_s,
+                "link": link,
+            },
         )
     enqueue(
         "telephony.delete_recording",

@@ -85,7 +85,7 @@ def test_a_text_undeliverable_past_the_limit_is_dropped_and_the_user_told(
     with time_machine.travel(timezone.now() + timedelta(hours=settings.SMS_UNDELIVERABLE_HOURS, minutes=5), tick=True):
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
         run_jobs_until_idle(rounds=3)
-    assert [message.subject for message in mail.outbox] == ["A text from +14155550177 could not be forwarded"]
+    assert [message.subject for message in mail.outbox] == ["A text from (415) 555-0177 could not be forwarded"]
     assert mail.outbox[0].to == [alice.email]
     log = SmsLog.objects.get()
     assert log.dropped and log.forwarded_at is None

@@ -164,5 +164,5 @@ def test_a_text_posted_to_the_web_process_is_emailed_by_the_worker_and_deleted_a
     log = SmsLog.objects.get(message_sid=sid)
     assert log.forwarded_at is not None and log.deleted_at_twilio
     [email] = processes.emails()
-    assert email["To"] == alice.email and email["Subject"] == "Text from +14155550142"
+    assert email["To"] == alice.email and email["Subject"] == "Text from (415) 555-0142"
     assert f"over the wire {marker}" in email.get_content()
