@@ -1,6 +1,6 @@
 """The production shape on one machine, for fault tests: a PRIVATE PostgreSQL (initdb into a temp
 dir, port 55432+) and a PRIVATE redis-server (port 56379+), two processes of the Procfile's `web:`
-line and one of its `worker:` line (run by deploy/procfile-run, as the systemd units do), in
+line and two of its `worker:` line (run by deploy/procfile-run, as the systemd units do), in
 production mode (DEBUG=0) with the local fakes of Twilio and Stripe (NUMFREE_FAKE_PROVIDERS=1).
 Emails go to files in a directory (tests/telephony/mail_to_directory.py) where they are counted.
 
@@ -8,7 +8,7 @@ Emails go to files in a directory (tests/telephony/mail_to_directory.py) where t
     top.postgres.stop() / .start() / .restart()          # pg_ctl -m fast; start waits until it accepts
     top.redis.stop() / .start() / .restart()
     top.web[0].kill() / .terminate() / .restart()        # kill -9, SIGTERM, start again (and wait healthy)
-    top.worker.kill() / .terminate() / .restart()
+    top.worker.kill() / .terminate() / .restart()        # the first of top.workers (two run)
     number = top.number                       # the E.164 number of the test account (bought at setup)
     stream = top.sms_stream("pg-stop", number, count=200)
     stream.send(index, web=0)                 # Twilio receives a text, then POSTs its signed webhook
@@ -363,7 +363,9 @@ class Topology:
         self.public_url = f"https://{HOST}:{self.web_ports[0]}"
         self.env = self._env()
         self.web = [ProcfileProcess("web", self.env, directory / f"web-{port}.log", port) for port in self.web_ports]
-        self.worker = ProcfileProcess("worker", self.env, directory / "worker.log")
+        # Two of the worker line, as production runs M of them; `worker` is the one faults hit.
+        self.workers = [ProcfileProcess("worker", self.env, directory / f"worker-{n}.log") for n in (1, 2)]
+        self.worker = self.workers[0]
         self.number = ""
         self.account_sid, self.auth_token = self._fake_credentials()
 
@@ -424,7 +426,8 @@ class Topology:
             top.number = top._set_up_account()
             for web in top.web:
                 web.start()
-            top.worker.start()
+            for worker in top.workers:
+                worker.start()
         except BaseException:
             top.stop()
             raise
@@ -515,7 +518,7 @@ class Topology:
         return Row(fault, len(stream.sent), delivered, len(stream.sent) - delivered, duplicated, recovery)
 
     def stop(self) -> None:
-        for process in [self.worker, *self.web]:
+        for process in [*self.workers, *self.web]:
             with contextlib.suppress(Exception):
                 process.terminate()
         with contextlib.suppress(Exception):
