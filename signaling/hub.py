@@ -23,7 +23,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from signaling import call_recovery, clock, gc_pauses
-from signaling.layers import LocalChannelLayer, Undeliverable
+from signaling.layers import LocalChannelLayer, Undeliverable, stopping
 from signaling.notify import LAYER
 from signaling.state_store import StoreUnavailable, get_store, liveness_s
 
@@ -42,14 +42,6 @@ def _write_log_batch(batch: list[tuple[Any, tuple[Any, ...], dict[str, Any]]]) -
             fn(*args, **kwargs)
         except Exception:
             logger.exception("signaling: call log write failed")
-
-
-def _cancelled() -> bool:
-    """Whether this task was asked to stop. A cancellation that lands inside a Redis call can
-    come out as a ConnectionError or TimeoutError (redis-py, asyncio.timeout); a loop that
-    catches those must not carry on, or the event loop can never finish shutting down."""
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
 
 
 def dumps(frame: dict[str, Any]) -> str:
@@ -147,7 +139,7 @@ class Hub:
             try:
                 await self.registry.handle(message["event"])
             except Exception:
-                if _cancelled():
+                if stopping():
                     raise asyncio.CancelledError from None
                 logger.exception("signaling: call event failed")
 
@@ -167,6 +159,8 @@ class Hub:
             try:
                 await database_sync_to_async(_write_log_batch)(batch)
             except Exception:
+                if stopping():
+                    raise asyncio.CancelledError from None
                 logger.exception("signaling: call log batch failed")
             if self._log_queue.empty():
                 self._log_idle.set()
@@ -190,7 +184,7 @@ class Hub:
                 await self.refresh_presence()
                 await self.sweep_presence()
             except StoreUnavailable:
-                if _cancelled():
+                if stopping():
                     raise asyncio.CancelledError from None
 
     async def refresh_presence(self) -> None:
@@ -218,7 +212,7 @@ class Hub:
             try:
                 await self.beat()
             except Exception as exc:
-                if _cancelled():
+                if stopping():
                     raise asyncio.CancelledError from None
                 if not isinstance(exc, StoreUnavailable):
                     logger.exception("signaling: liveness beat failed")

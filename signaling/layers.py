@@ -28,6 +28,14 @@ from channels.layers import BaseChannelLayer
 logger = logging.getLogger(__name__)
 
 
+def stopping() -> bool:
+    """Whether this task was asked to stop. A cancellation that lands inside a Redis call can
+    come out as a ConnectionError or TimeoutError (redis-py, asyncio.timeout); a loop that
+    catches those must not carry on, or the event loop can never finish shutting down."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 class Undeliverable(Exception):
     """The message could not be handed to its channel (gone, or Redis is down)."""
 
@@ -210,6 +218,8 @@ class RedisBridgeLayer(LocalChannelLayer):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis went away: retry; sends fail loudly meanwhile
+                if stopping():
+                    raise asyncio.CancelledError from None
                 if failures == 0:
                     logger.warning("signaling: Redis subscription lost (%s); retrying", type(exc).__name__)
                 failures += 1
