@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import Any
 
 import pytest
@@ -41,6 +43,23 @@ async def _close_connections_of_the_sync_thread():  # type: ignore[no-untyped-de
     (database-less) test trips pytest-django's database blocker."""
     yield
     await sync_to_async(connections.close_all)()
+
+
+@pytest.fixture(autouse=True)
+async def _stop_background_tasks():  # type: ignore[no-untyped-def]
+    """Cancel what the test left running (hubs' loops, layer pumps), again and again for up to
+    5 s: the event loop's own shutdown cancels once and then waits for ever, so one loop that
+    takes a cancellation for a Redis error would hang the test's teardown."""
+    yield
+    me = asyncio.current_task()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        left = [t for t in asyncio.all_tasks() if t is not me and not t.done()]
+        if not left:
+            return
+        for task in left:
+            task.cancel()
+        await asyncio.wait(left, timeout=0.2)
 
 
 def befriend(a: Any, b: Any) -> None:
