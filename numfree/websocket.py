@@ -16,10 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from numfree import daphne_tuning
 from numfree.api_errors import ApiError
-
-daphne_tuning.install()  # the ASGI app imports this module; daphne has loaded its protocols by then
 
 
 def allowed_origins() -> list[str]:
