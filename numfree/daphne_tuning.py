@@ -1,7 +1,7 @@
 """daphne's WebSocket connections: freed at once when closed, and cheaper to open.
 
 The web process freezes long-lived objects out of the garbage collector's
-reach (signaling/gc_pauses.py), so anything a closed socket leaves in a
+reach (numfree/gc_pauses.py), so anything a closed socket leaves in a
 reference cycle waits for the hourly full pass: memory grew by ~15 MB per
 1,000 sockets opened and closed. Found with gc.DEBUG_SAVEALL over
 connect/close cycles of the real consumer under daphne, each socket left

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from signaling import call_recovery, clock, gc_pauses
+from numfree import gc_pauses
+from signaling import call_recovery, clock
 from signaling.layers import LocalChannelLayer, Undeliverable, stopping
 from signaling.notify import LAYER
 from signaling.state_store import StoreUnavailable, get_store, liveness_s

@@ -1,4 +1,4 @@
-"""Keeping the garbage collector's full passes short while thousands of sockets are open.
+"""Keeping the garbage collector's full passes short: thousands of open sockets, and Django itself.
 
 Every open socket keeps a few hundred objects alive (server protocol, consumer,
 buffers). CPython's full collection walks all of them: at 5,000 sockets one
@@ -8,7 +8,10 @@ have lived through a collection window are moved out of the collector's reach
 recent. Before each freeze a collection over the not-yet-frozen objects (the
 last second's: a few ms) frees their garbage cycles. Reference counting still
 frees frozen objects; only cyclic garbage among them waits for the hourly full
-pass (`gc.unfreeze()` + collect). So a closed socket must leave no reference
+pass (`gc.unfreeze()` + collect). HTTP requests keep it going too (numfree/http_handler.py):
+a web process serving only webhooks, with no socket, ran CPython's default full passes over
+Django's whole startup heap, and the webhooks' p99 was 40-55 ms at 200/s instead of 10-17
+(bench/webhooks.py). So a closed socket must leave no reference
 cycle, or its objects wait up to an hour: the three it used to leave (the
 consumer's cancelled mailbox task, autobahn's `is_closed`, daphne's upgraded
 request) are gone (signaling/websocket.py, numfree/daphne_tuning.py), and
