@@ -1,6 +1,6 @@
 """Memory stays flat under socket churn, with the production garbage-collector settings.
 
-The Procfile's `web:` line runs (daphne, the real consumer, signaling/gc_pauses.py
+The Procfile's `web:` line runs (daphne, the real consumer, numfree/gc_pauses.py
 freezing survivors every second), wrapped so that on SIGUSR1 it writes how many
 objects of each socket-related type exist, frozen ones included, without collecting
 anything. After a warm-up, three rounds of sockets that connect, authenticate, talk
