@@ -21,6 +21,15 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
+
+
+def procfile_ping_s() -> float:
+    """The web line's --ping-interval: how often an idle socket is pinged to see it is alive."""
+    web = next(line for line in (REPO / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    words = web.split()
+    return float(words[words.index("--ping-interval") + 1])
+
+
 DAPHNE = str(Path(PY).parent / "daphne")
 ORIGIN = "http://127.0.0.1:8000"
 CLK = os.sysconf("SC_CLK_TCK")
@@ -115,7 +124,13 @@ async def plain_relay_server(port: int) -> None:
                     calls.pop(hello["call_id"], None)
 
     # No compression: daphne does not negotiate it either, so both relays move the same bytes.
-    async with websockets.serve(handler, "127.0.0.1", port, max_size=65536, backlog=1024, compression=None):
+    # The same keepalive as the Procfile's daphne (websockets' default is a ping every 20 s,
+    # daphne's line says 10): both find a dead peer as fast, and pay for it alike.
+    ping_s = procfile_ping_s()
+    async with websockets.serve(
+        handler, "127.0.0.1", port, max_size=65536, backlog=1024, compression=None,
+        ping_interval=ping_s, ping_timeout=ping_s,
+    ):  # fmt: skip
         await asyncio.Future()
 
 
