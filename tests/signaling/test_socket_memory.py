@@ -167,7 +167,10 @@ async def test_socket_objects_return_to_baseline_after_three_connect_close_round
             ]
             await one_round(server.url, people)
             extra = await settled(server, baseline)
-            assert not extra, f"after round {round_no + 1}, (baseline, now) by type: {extra}"
+            assert not extra, (
+                f"after round {round_no + 1}, (baseline, now) by type: {extra}; "
+                f"the server's log: {server.log.read_text()[-3000:]}"
+            )
     finally:
         stop(server.proc)
     if os.environ.get("NUMFREE_TEST_KEEP_COUNTS"):
