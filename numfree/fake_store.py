@@ -93,9 +93,9 @@ def _connection() -> sqlite3.Connection:
     close()
     wanted.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(wanted, timeout=20, isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA secure_delete=ON")
-    connection.execute("PRAGMA synchronous=NORMAL")
+    # Run to their end (not execute(): journal_mode's and secure_delete's row would leave them
+    # running until the dropped cursor is freed; see numfree.sqlite_wal.set_pragmas).
+    connection.executescript("PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON; PRAGMA synchronous=NORMAL;")
     connection.executescript(_SCHEMA)
     _local.path, _local.connection, _local.depth = wanted, connection, 0
     return connection

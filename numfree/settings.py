@@ -148,8 +148,13 @@ FORM_RENDERER = "numfree.form_rendering.FormRenderer"
 _SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
-    "init_command": "PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
 }
+# Set on every new connection by numfree.sqlite_wal.set_pragmas (connection_created), each run
+# to its end. Not OPTIONS["init_command"]: Django runs that with conn.execute() and drops the
+# cursor, so `journal_mode` and `secure_delete` (they answer a row) stay unfinished until the
+# cursor is freed; another thread holding it a moment made the connection's first COMMIT fail
+# ("SQL statements in progress") and the call-log write was lost.
+SQLITE_PRAGMAS = ("journal_mode=WAL", "secure_delete=ON", "synchronous=NORMAL", "foreign_keys=ON")
 if env.is_set("DATABASE_URL"):
     try:
         DATABASES = {"default": dj_database_url.parse(env.str("DATABASE_URL"), conn_max_age=0)}

@@ -14,10 +14,26 @@ tries again later.
 from __future__ import annotations
 
 import time
+from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 WAIT_MS = 200
+
+
+def set_pragmas(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """`connection_created`: settings.SQLITE_PRAGMAS on a new SQLite connection.
+
+    executescript() steps each statement to its end and finalizes it, so no pragma is left
+    half-run on the connection whoever else holds a reference to anything (Django's
+    `init_command` leaves that to its dropped cursor being freed at once). A statement left
+    running there makes the connection's first COMMIT or SAVEPOINT fail with "SQL statements
+    in progress" (tests/signaling/test_call_log_new_connection.py).
+    """
+    if connection.vendor != "sqlite":
+        return
+    connection.connection.executescript("".join(f"PRAGMA {pragma};" for pragma in settings.SQLITE_PRAGMAS))
 
 
 def truncate_wal(wait_ms: int = WAIT_MS) -> bool:
