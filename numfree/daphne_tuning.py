@@ -20,7 +20,8 @@ upgraded request is dropped from its channel (the channel no longer owns the
 transport: daphne handed it to the WebSocket protocol). Subclasses installed
 where daphne looks them up; nothing changes without daphne (uvicorn, tests'
 in-process communicator). Also here: connections reaped as they close rather
-than by daphne's once-a-second walk over all of them (`_reap_on_events`), handshakes without autobahn's per-socket
+than by daphne's once-a-second walk over all of them (`_reap_on_events`), its 2-second walk for
+timeouts and pings spread over the 2 seconds (`_spread_timeout_walk`), handshakes without autobahn's per-socket
 copy of its options, frames sent at once instead of through Twisted's writer
 registration (`_write_at_once`), and a list instead of an asyncio.Queue as a
 socket's inbox (`_Inbox`). tests/signaling/test_socket_memory.py counts the
@@ -218,6 +219,40 @@ def _reap_on_events(server_module: Any) -> None:
 
     server_class.protocol_disconnected = protocol_disconnected
     server_class.application_checker = application_checker
+    _spread_timeout_walk(server_module)
+
+
+WALK_S = 2.0  # daphne's: every connection's timeouts (and a WebSocket's ping) checked this often
+WALK_STEPS = 20
+
+
+def _spread_timeout_walk(server_module: Any) -> None:
+    """daphne's `timeout_checker` checks every connection's timeouts, and pings each socket idle
+    for --ping-interval, in one pass every 2 s: at 1,000 sockets a stall of a few ms every 2 s
+    that frames arriving meanwhile wait behind (the p99 of a sparse load: 1.47x the plain
+    relay's, 1.05x with this), at 10,000 about 25 ms and a burst of 2,000 pings. Each connection
+    is still checked once every 2 s by daphne's own `check_timeouts`, a twentieth of them every
+    0.1 s. A closed connection stays in the round's list until the round ends (at most 2 s)."""
+    server_class = server_module.Server
+    if getattr(server_class.timeout_checker, "_numfree_spread", False):
+        return
+
+    def timeout_checker(self: Any) -> None:
+        walk = self.__dict__.setdefault("_numfree_walk", {"round": [], "step": 0, "size": 0})
+        if walk["step"] == 0:
+            walk["round"] = list(self.connections)
+            walk["size"] = -(-len(walk["round"]) // WALK_STEPS)
+        start = walk["step"] * walk["size"]
+        for protocol in walk["round"][start : start + walk["size"]]:
+            if protocol in self.connections:
+                protocol.check_timeouts()
+        walk["step"] = (walk["step"] + 1) % WALK_STEPS
+        if walk["step"] == 0:
+            walk["round"] = []  # no closed connection is kept past its round
+        server_module.reactor.callLater(WALK_S / WALK_STEPS, self.timeout_checker)
+
+    timeout_checker._numfree_spread = True  # type: ignore[attr-defined]
+    server_class.timeout_checker = timeout_checker
 
 
 def _check_one(self: Any, server_module: Any, protocol: Any, details: dict[str, Any]) -> None:
