@@ -54,8 +54,9 @@ class DjangoHTTP(ASGIHandler):
         free = self._threads.get(loop)
         if free is None:
             for old in [lp for lp in self._threads if lp.is_closed()]:
-                for executor in self._threads.pop(old)._queue:  # type: ignore[attr-defined]
-                    executor.shutdown(wait=False)
+                stale = self._threads.pop(old)
+                while not stale.empty():
+                    stale.get_nowait().shutdown(wait=False)
             free = self._threads[loop] = asyncio.Queue()
             for n in range(settings.HTTP_CONCURRENCY):
                 free.put_nowait(ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"http-{n}"))

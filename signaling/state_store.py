@@ -256,7 +256,7 @@ class RedisStore:
     # watch, as one script per slice of SLICE users instead of a pipeline of one or two commands
     # each: redis-py builds and parses each command in Python, and at 10,000 sockets the two
     # pipelines took 145 + 130 ms of the web process's CPU every TTL/3, a stall every socket
-    # felt. As scripts: 25 + ... ms (bench/signaling_cluster.py), each slice a short stall.
+    # felt. As scripts, with hiredis: about 35 + 15 ms, each slice a short stall.
     SLICE = 500
     REFRESH = """
     local ttl = ARGV[1]
